@@ -1,0 +1,206 @@
+/* Pixel formats: reading a frame down to the working size, writing rendered rows back. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frame.h"
+
+typedef struct { int bpp, r, g, b, a; } PackedLayout; /* byte offsets; a < 0: none */
+
+static const PackedLayout layouts[PM_FORMAT_I420] = {
+    [PM_FORMAT_RGBA] = {4, 0, 1, 2, 3}, [PM_FORMAT_BGRA] = {4, 2, 1, 0, 3},
+    [PM_FORMAT_RGBX] = {4, 0, 1, 2, 3}, [PM_FORMAT_BGRX] = {4, 2, 1, 0, 3},
+    [PM_FORMAT_ARGB] = {4, 1, 2, 3, 0}, [PM_FORMAT_ABGR] = {4, 3, 2, 1, 0},
+    [PM_FORMAT_XRGB] = {4, 1, 2, 3, 0}, [PM_FORMAT_XBGR] = {4, 3, 2, 1, 0},
+    [PM_FORMAT_RGB] = {3, 0, 1, 2, -1}, [PM_FORMAT_BGR] = {3, 2, 1, 0, -1},
+};
+
+int pm_format_bytes_per_pixel(PmFormat f) {
+  return (unsigned)f < PM_FORMAT_I420 ? layouts[f].bpp : 0;
+}
+
+int pm_frame_check(const PmFrame *f, char *err, size_t errlen) {
+  if (!f || (unsigned)f->format >= PM_FORMAT_COUNT) {
+    snprintf(err, errlen, "unknown pixel format");
+    return -1;
+  }
+  if (f->width < 1 || f->height < 1 || f->width > 32768 || f->height > 32768) {
+    snprintf(err, errlen, "frame size %dx%d out of range (1..32768)", f ? f->width : 0, f ? f->height : 0);
+    return -1;
+  }
+  int planes = f->format == PM_FORMAT_I420 ? 3 : (f->format == PM_FORMAT_NV12 ? 2 : 1);
+  for (int i = 0; i < planes; i++) {
+    int cw = i == 0 ? f->width : (f->width + 1) / 2;
+    int minstride = f->format < PM_FORMAT_I420 ? f->width * layouts[f->format].bpp
+                                               : (f->format == PM_FORMAT_NV12 && i == 1 ? 2 * cw : cw);
+    if (!f->data[i] || f->stride[i] < minstride) {
+      snprintf(err, errlen, "plane %d: missing data or stride %d below %d", i, f->stride[i], minstride);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static inline uint8_t clamp8(int v) { return v < 0 ? 0 : (v > 255 ? 255 : (uint8_t)v); }
+
+/* BT.601 limited range, 16.16 fixed point. */
+static inline void yuv_to_rgb(int y, int u, int v, int *r, int *g, int *b) {
+  int c = (y - 16) * 76284, d = u - 128, e = v - 128;
+  *r = clamp8((c + 104595 * e + 32768) >> 16);
+  *g = clamp8((c - 25690 * d - 53281 * e + 32768) >> 16);
+  *b = clamp8((c + 132186 * d + 32768) >> 16);
+}
+
+void pm_frame_read_row(const PmFrame *f, int y, uint8_t *rgb) {
+  int w = f->width;
+  if (f->format < PM_FORMAT_I420) {
+    PackedLayout l = layouts[f->format];
+    const uint8_t *s = f->data[0] + (size_t)y * f->stride[0];
+    for (int x = 0; x < w; x++, s += l.bpp) {
+      rgb[3 * x] = s[l.r];
+      rgb[3 * x + 1] = s[l.g];
+      rgb[3 * x + 2] = s[l.b];
+    }
+    return;
+  }
+  const uint8_t *yp = f->data[0] + (size_t)y * f->stride[0];
+  const uint8_t *up = f->data[1] + (size_t)(y / 2) * f->stride[1];
+  const uint8_t *vp = f->format == PM_FORMAT_I420 ? f->data[2] + (size_t)(y / 2) * f->stride[2] : up + 1;
+  int cstep = f->format == PM_FORMAT_I420 ? 1 : 2;
+  for (int x = 0; x < w; x++) {
+    int r, g, b;
+    yuv_to_rgb(yp[x], up[(x / 2) * cstep], vp[(x / 2) * cstep], &r, &g, &b);
+    rgb[3 * x] = (uint8_t)r;
+    rgb[3 * x + 1] = (uint8_t)g;
+    rgb[3 * x + 2] = (uint8_t)b;
+  }
+}
+
+void pm_working_size(int w, int h, int size, int *ww, int *wh) {
+  if (size < 1) size = 1;
+  int big = w > h ? w : h;
+  if (big <= size) {
+    *ww = w;
+    *wh = h;
+    return;
+  }
+  *ww = w >= h ? size : (int)((long long)w * size / h);
+  *wh = h >= w ? size : (int)((long long)h * size / w);
+  if (*ww < 1) *ww = 1;
+  if (*wh < 1) *wh = 1;
+}
+
+/* Triangle-filter taps for resampling n source samples to m (m <= n): the tent is stretched
+ * by the scale factor, as primitive's bilinear thumbnail does, so it also anti-aliases. */
+typedef struct { int first, count; float *w; } Taps;
+
+static Taps *make_taps(int n, int m) {
+  double scale = (double)n / m, support = scale > 1.0 ? scale : 1.0;
+  int maxc = (int)ceil(2 * support) + 2;
+  Taps *t = malloc(sizeof *t * (size_t)m);
+  float *w = malloc(sizeof *w * (size_t)m * maxc);
+  if (!t || !w) {
+    free(t), free(w);
+    return NULL;
+  }
+  for (int i = 0; i < m; i++) {
+    double c = (i + 0.5) * scale - 0.5;
+    int a = (int)floor(c - support) + 1, b = (int)ceil(c + support) - 1;
+    if (a < 0) a = 0;
+    if (b > n - 1) b = n - 1;
+    if (b - a + 1 > maxc) b = a + maxc - 1;
+    t[i].first = a;
+    t[i].w = w + (size_t)i * maxc;
+    t[i].count = 0;
+    double sum = 0;
+    for (int k = a; k <= b; k++) {
+      double v = 1.0 - fabs(k - c) / support;
+      if (v < 0) v = 0;
+      t[i].w[t[i].count++] = (float)v;
+      sum += v;
+    }
+    if (sum <= 0) { /* cannot happen for m <= n; keep the nearest sample */
+      t[i].first = (int)(c + 0.5) < n ? (int)(c + 0.5) : n - 1;
+      t[i].count = 1;
+      t[i].w[0] = 1.0f;
+      sum = 1.0;
+    }
+    for (int k = 0; k < t[i].count; k++) t[i].w[k] = (float)(t[i].w[k] / sum);
+  }
+  return t;
+}
+
+static void free_taps(Taps *t) {
+  if (t) free(t[0].w);
+  free(t);
+}
+
+int pm_frame_downscale(const PmFrame *f, int ww, int wh, uint8_t *out) {
+  int w = f->width, h = f->height;
+  Taps *tx = make_taps(w, ww), *ty = make_taps(h, wh);
+  uint8_t *row = malloc((size_t)w * 3);
+  float *mid = malloc(sizeof *mid * (size_t)ww * 3 * h); /* horizontal pass, all rows */
+  if (!tx || !ty || !row || !mid) {
+    free_taps(tx), free_taps(ty), free(row), free(mid);
+    return -1;
+  }
+  for (int y = 0; y < h; y++) {
+    pm_frame_read_row(f, y, row);
+    float *o = mid + (size_t)y * ww * 3;
+    for (int x = 0; x < ww; x++) {
+      float acc[3] = {0, 0, 0};
+      const uint8_t *s = row + 3 * tx[x].first;
+      for (int k = 0; k < tx[x].count; k++, s += 3) {
+        float wk = tx[x].w[k];
+        acc[0] += wk * s[0], acc[1] += wk * s[1], acc[2] += wk * s[2];
+      }
+      memcpy(o + 3 * x, acc, sizeof acc);
+    }
+  }
+  for (int y = 0; y < wh; y++)
+    for (int x = 0; x < ww * 3; x++) {
+      float acc = 0;
+      for (int k = 0; k < ty[y].count; k++) acc += ty[y].w[k] * mid[(size_t)(ty[y].first + k) * ww * 3 + x];
+      out[(size_t)y * ww * 3 + x] = clamp8((int)(acc + 0.5f));
+    }
+  free_taps(tx), free_taps(ty), free(row), free(mid);
+  return 0;
+}
+
+void pm_frame_write_packed_row(PmFrame *f, int y, const float *rgb) {
+  PackedLayout l = layouts[f->format];
+  uint8_t *d = f->data[0] + (size_t)y * f->stride[0];
+  for (int x = 0; x < f->width; x++, d += l.bpp) {
+    d[l.r] = (uint8_t)(rgb[3 * x] + 0.5f);
+    d[l.g] = (uint8_t)(rgb[3 * x + 1] + 0.5f);
+    d[l.b] = (uint8_t)(rgb[3 * x + 2] + 0.5f);
+    if (l.a >= 0) d[l.a] = 255;
+  }
+}
+
+/* Rows y and y+1 (y even; rgb1 may be NULL on the last odd row) into Y and half-size chroma. */
+void pm_frame_write_yuv_rows(PmFrame *f, int y, const float *rgb0, const float *rgb1) {
+  const float *rows[2] = {rgb0, rgb1 ? rgb1 : rgb0};
+  for (int j = 0; j < 2 && y + j < f->height; j++) {
+    uint8_t *yp = f->data[0] + (size_t)(y + j) * f->stride[0];
+    const float *s = rows[j];
+    for (int x = 0; x < f->width; x++)
+      yp[x] = clamp8((int)(16.5f + 0.257f * s[3 * x] + 0.504f * s[3 * x + 1] + 0.098f * s[3 * x + 2]));
+  }
+  int cw = (f->width + 1) / 2;
+  uint8_t *up = f->data[1] + (size_t)(y / 2) * f->stride[1];
+  uint8_t *vp = f->format == PM_FORMAT_I420 ? f->data[2] + (size_t)(y / 2) * f->stride[2] : up + 1;
+  int cstep = f->format == PM_FORMAT_I420 ? 1 : 2;
+  for (int cx = 0; cx < cw; cx++) {
+    float r = 0, g = 0, b = 0;
+    int n = 0;
+    for (int j = 0; j < 2; j++)
+      for (int i = 0; i < 2 && 2 * cx + i < f->width; i++, n++) {
+        const float *s = rows[j] + 3 * (2 * cx + i);
+        r += s[0], g += s[1], b += s[2];
+      }
+    r /= (float)n, g /= (float)n, b /= (float)n;
+    up[cx * cstep] = clamp8((int)(128.5f - 0.148f * r - 0.291f * g + 0.439f * b));
+    vp[cx * cstep] = clamp8((int)(128.5f + 0.439f * r - 0.368f * g - 0.071f * b));
+  }
+}

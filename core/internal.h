@@ -1,0 +1,112 @@
+/* Internal interfaces of the core: random numbers, the geometric forms every shape kind
+ * reduces to, scanline spans and the per-kind operations. */
+#ifndef PM_INTERNAL_H
+#define PM_INTERNAL_H
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "primitive.h"
+
+#define PM_PI 3.14159265358979323846
+
+/* ---- random numbers: xorshift64*, seeded through splitmix64 so nearby seeds diverge ---- */
+typedef struct { uint64_t s; } PmRng;
+
+static inline uint64_t pm_mix64(uint64_t z) {
+  z += 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+static inline void pm_rng_seed(PmRng *r, uint64_t a, uint64_t b, uint64_t c) {
+  r->s = pm_mix64(pm_mix64(pm_mix64(a) ^ b) ^ c) | 1;
+}
+static inline uint64_t pm_rng_next(PmRng *r) {
+  r->s ^= r->s >> 12; r->s ^= r->s << 25; r->s ^= r->s >> 27;
+  return r->s * 0x2545f4914f6cdd1dULL;
+}
+static inline float pm_rng_float(PmRng *r) { /* [0, 1) */
+  return (float)(pm_rng_next(r) >> 40) * (1.0f / 16777216.0f);
+}
+static inline int pm_rng_int(PmRng *r, int n) { /* [0, n) */
+  return (int)(((pm_rng_next(r) >> 32) * (uint64_t)n) >> 32);
+}
+/* Irwin-Hall approximation of a standard normal: cheap and bounded (|x| < 3.5). */
+static inline float pm_rng_normal(PmRng *r) {
+  return (pm_rng_float(r) + pm_rng_float(r) + pm_rng_float(r) + pm_rng_float(r) - 2.0f) * 1.7320508f;
+}
+
+static inline float pm_clampf(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
+static inline int pm_clampi(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); }
+
+/* ---- geometry: every shape kind becomes one of these ---- */
+enum { PM_GEO_CONVEX, PM_GEO_NONZERO, PM_GEO_CONIC, PM_GEO_UNION };
+#define PM_GEO_MAX_VERTS 8
+#define PM_BEZIER_SEGMENTS 12
+#define PM_GEO_MAX_PIECES (2 * PM_BEZIER_SEGMENTS + 1)
+#define PM_MAX_INTERVALS 32 /* x-interval pairs on one scanline */
+
+typedef struct {
+  int type; /* PM_GEO_CONVEX or PM_GEO_NONZERO polygon, or PM_GEO_CONIC ellipse */
+  int n;
+  float x[PM_GEO_MAX_VERTS], y[PM_GEO_MAX_VERTS];
+  /* conic: (dx, dy) from (cx, cy) is inside when a dx^2 + b dx dy + c dy^2 <= 1 */
+  float cx, cy, a, b, c;
+  float y0, y1, x0, x1; /* bounding box */
+} PmPiece;
+
+typedef struct {
+  int type;            /* PM_GEO_UNION: the union of pieces; otherwise pieces[0] alone */
+  int npieces;
+  PmPiece pieces[PM_GEO_MAX_PIECES];
+  float y0, y1, x0, x1;
+} PmGeo;
+
+void pm_piece_polygon(PmPiece *p, int type, const float *xy, int n);
+void pm_piece_ellipse(PmPiece *p, float cx, float cy, float rx, float ry, float angle_deg);
+void pm_geo_finish(PmGeo *g);
+/* x-intervals of the geometry on the horizontal line at y, sorted and disjoint, as
+ * xs[2i], xs[2i+1]. Returns the number of intervals. */
+int pm_geo_intervals(const PmGeo *g, float y, float *xs);
+
+/* ---- scanline spans at the working resolution: pixels [x1, x2) of row y ---- */
+typedef struct { int16_t y, x1, x2; } PmSpan;
+/* Pixel centres inside the geometry, clipped to w x h. `spans` must hold h * PM_MAX_INTERVALS. */
+int pm_geo_spans(const PmGeo *g, int w, int h, PmSpan *spans);
+
+/* ---- shape kinds ---- */
+typedef struct {
+  void (*random)(PmShape *s, PmRng *r, int w, int h);
+  void (*mutate)(PmShape *s, PmRng *r, int w, int h);
+  int (*valid)(const PmShape *s);
+  void (*geometry)(const PmShape *s, PmGeo *g);
+  /* One SVG element; `color` is "#rrggbb". */
+  int (*svg)(const PmShape *s, char *buf, size_t len, const char *color, float opacity);
+} PmShapeOps;
+
+extern const PmShapeOps pm_triangle_ops, pm_rectangle_ops, pm_rotated_rectangle_ops,
+    pm_ellipse_ops, pm_circle_ops, pm_rotated_ellipse_ops, pm_bezier_ops, pm_polygon_ops;
+
+const PmShapeOps *pm_shape_ops(PmShapeKind k);
+/* A random valid shape of `kind` (PM_SHAPE_ANY picks a kind). */
+void pm_shape_random(PmShape *s, PmShapeKind kind, PmRng *r, int w, int h);
+/* Mutates until valid (bounded tries; the input is kept when none is). */
+void pm_shape_mutate(PmShape *s, PmRng *r, int w, int h);
+void pm_shape_geometry(const PmShape *s, PmGeo *g);
+/* Scale of mutation steps: primitive's constants are tuned for a 256 px working size. */
+static inline float pm_unit(int w, int h) { return (float)(w > h ? w : h) / 256.0f; }
+
+/* ---- worker pool ---- */
+typedef struct PmPool PmPool;
+typedef void (*PmTaskFn)(void *ctx, int task, int worker);
+PmPool *pm_pool_new(int threads);
+void pm_pool_free(PmPool *p);
+int pm_pool_size(const PmPool *p);
+/* Runs fn(ctx, t, worker) for t in [0, ntasks) and returns when all are done. */
+void pm_pool_run(PmPool *p, int ntasks, PmTaskFn fn, void *ctx);
+int pm_cpu_count(void);
+PmPool *pm_model_pool(const PmModel *m);
+
+#endif

@@ -1,0 +1,465 @@
+/* The model: target and canvas at the working size, the shape list, and the search.
+ *
+ * Error bookkeeping. For every row we keep prefix sums of the target t, the canvas c (per
+ * channel), c^2 and t*c (summed over channels). Blending colour C with opacity a over a span
+ * gives c' = c + a (C - c), and both the best C and the change of the squared error follow in
+ * closed form from those sums, so a candidate costs O(its rows), not O(its pixels):
+ *   C_k   = (St_k - (1 - a) Sc_k) / (a n)
+ *   dE    = sum_k [2a C_k (Sc_k - St_k) + a^2 (n C_k^2 - 2 C_k Sc_k)] + (a^2 - 2a) Scc + 2a Stc
+ * The canvas itself is drawn with rounding, as primitive draws it; the next row update picks
+ * up the rounded values, so the estimate never drifts. */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frame.h"
+#include "internal.h"
+
+typedef struct { int32_t t[3], c[3], cc, tc; } PmSums;
+
+typedef struct {
+  PmSpan *spans;
+  uint64_t evals;
+} PmScratch;
+
+struct PmModel {
+  PmConfig cfg;
+  int w, h;
+  uint8_t *target, *canvas; /* RGB, w * h */
+  PmSums *sums;             /* h rows of w + 1 prefix entries */
+  int64_t *row_err;
+  int64_t err;
+  uint8_t bg[3];
+  PmShape *shapes;
+  int nshapes, cap;
+  PmPool *pool;
+  PmScratch *scratch; /* one per worker */
+  uint64_t evals;
+  uint64_t counter; /* advances per search round: seeds the next round's streams */
+};
+
+void pm_config_init(PmConfig *c) {
+  memset(c, 0, sizeof *c);
+  c->working_size = 256;
+  c->kind = PM_SHAPE_TRIANGLE;
+  c->alpha = 128;
+  c->seed = 1;
+}
+
+/* Effort defaults: measured on the shared test images (docs/benchmarks.md). */
+static void config_defaults(PmConfig *c) {
+  if (c->working_size < 1) c->working_size = 256;
+  if (c->working_size > 4096) c->working_size = 4096;
+  if ((unsigned)c->kind >= PM_SHAPE_KIND_COUNT) c->kind = PM_SHAPE_TRIANGLE;
+  c->alpha = pm_clampi(c->alpha, 0, 255);
+  if (c->climbs <= 0) c->climbs = 24;
+  if (c->candidates <= 0) c->candidates = 100;
+  if (c->max_age <= 0) c->max_age = 300;
+  c->repeat = pm_clampi(c->repeat, 0, 1000);
+}
+
+/* ---- error bookkeeping ---- */
+
+static void update_rows(PmModel *m, int y0, int y1) {
+  int w = m->w;
+  for (int y = y0; y <= y1; y++) {
+    const uint8_t *t = m->target + (size_t)y * w * 3, *c = m->canvas + (size_t)y * w * 3;
+    PmSums *ps = m->sums + (size_t)y * (w + 1), acc;
+    memset(&acc, 0, sizeof acc);
+    ps[0] = acc;
+    int64_t e = 0;
+    for (int x = 0; x < w; x++) {
+      for (int k = 0; k < 3; k++) {
+        int tv = t[3 * x + k], cv = c[3 * x + k];
+        acc.t[k] += tv;
+        acc.c[k] += cv;
+        acc.cc += cv * cv;
+        acc.tc += tv * cv;
+        e += (tv - cv) * (tv - cv);
+      }
+      ps[x + 1] = acc;
+    }
+    m->err += e - m->row_err[y];
+    m->row_err[y] = e;
+  }
+}
+
+/* Best colour and error change of a span set at opacity `alpha`. */
+static double eval_spans(const PmModel *m, const PmSpan *sp, int n, int alpha, uint8_t rgb[3]) {
+  int64_t st[3] = {0, 0, 0}, sc[3] = {0, 0, 0}, scc = 0, stc = 0, cnt = 0;
+  int w1 = m->w + 1;
+  for (int i = 0; i < n; i++) {
+    const PmSums *row = m->sums + (size_t)sp[i].y * w1;
+    const PmSums *a = row + sp[i].x1, *b = row + sp[i].x2;
+    for (int k = 0; k < 3; k++) {
+      st[k] += b->t[k] - a->t[k];
+      sc[k] += b->c[k] - a->c[k];
+    }
+    scc += b->cc - a->cc;
+    stc += b->tc - a->tc;
+    cnt += sp[i].x2 - sp[i].x1;
+  }
+  if (cnt == 0) {
+    rgb[0] = rgb[1] = rgb[2] = 0;
+    return 0.0;
+  }
+  double a = alpha / 255.0, dn = (double)cnt, d = 0.0;
+  for (int k = 0; k < 3; k++) {
+    double col = ((double)st[k] - (1.0 - a) * (double)sc[k]) / (a * dn);
+    int ci = (int)(col + 0.5);
+    ci = ci < 0 ? 0 : (ci > 255 ? 255 : ci);
+    rgb[k] = (uint8_t)ci;
+    double C = ci;
+    d += 2.0 * a * C * (double)(sc[k] - st[k]) + a * a * (dn * C * C - 2.0 * C * (double)sc[k]);
+  }
+  return d + (a * a - 2.0 * a) * (double)scc + 2.0 * a * (double)stc;
+}
+
+static int shape_spans(const PmModel *m, const PmShape *s, PmSpan *spans) {
+  PmGeo g;
+  pm_shape_geometry(s, &g);
+  return pm_geo_spans(&g, m->w, m->h, spans);
+}
+
+/* Error change of adding s (its colour is solved and stored in s). */
+static double energy(const PmModel *m, PmShape *s, PmScratch *sc) {
+  int n = shape_spans(m, s, sc->spans);
+  sc->evals++;
+  return eval_spans(m, sc->spans, n, s->rgba[3], s->rgba);
+}
+
+static void draw_spans(PmModel *m, const PmSpan *sp, int n, const uint8_t rgba[4]) {
+  int a = rgba[3], ia = 255 - a;
+  if (n == 0) return;
+  for (int i = 0; i < n; i++) {
+    uint8_t *c = m->canvas + ((size_t)sp[i].y * m->w + sp[i].x1) * 3;
+    for (int x = sp[i].x1; x < sp[i].x2; x++, c += 3)
+      for (int k = 0; k < 3; k++) c[k] = (uint8_t)((c[k] * ia + rgba[k] * a + 127) / 255);
+  }
+  update_rows(m, sp[0].y, sp[n - 1].y);
+}
+
+static void fill_background(PmModel *m) {
+  if (m->cfg.use_background) {
+    memcpy(m->bg, m->cfg.background, 3);
+  } else {
+    uint64_t sum[3] = {0, 0, 0};
+    size_t np = (size_t)m->w * m->h;
+    for (size_t i = 0; i < np; i++)
+      for (int k = 0; k < 3; k++) sum[k] += m->target[3 * i + k];
+    for (int k = 0; k < 3; k++) m->bg[k] = (uint8_t)((sum[k] + np / 2) / np);
+  }
+  size_t np = (size_t)m->w * m->h;
+  for (size_t i = 0; i < np; i++) memcpy(m->canvas + 3 * i, m->bg, 3);
+  m->err = 0;
+  memset(m->row_err, 0, sizeof *m->row_err * (size_t)m->h);
+  update_rows(m, 0, m->h - 1);
+}
+
+/* ---- search ---- */
+
+static void mutate_alpha(PmShape *s, PmRng *r, int auto_alpha) {
+  if (auto_alpha) s->rgba[3] = (uint8_t)pm_clampi(s->rgba[3] + pm_rng_int(r, 21) - 10, 1, 255);
+}
+
+/* Hill climbing: keep a mutation when it lowers the error, stop after max_age failures. */
+static double climb(const PmModel *m, PmShape *best, double e, PmRng *r, int max_age, PmScratch *sc) {
+  int auto_alpha = m->cfg.alpha == 0;
+  for (int age = 0; age < max_age; age++) {
+    PmShape c = *best;
+    pm_shape_mutate(&c, r, m->w, m->h);
+    mutate_alpha(&c, r, auto_alpha);
+    double ce = energy(m, &c, sc);
+    if (ce < e) {
+      e = ce;
+      *best = c;
+      age = -1;
+    }
+  }
+  return e;
+}
+
+typedef struct {
+  PmModel *m;
+  uint64_t round;
+  PmShape *best;
+  double *delta;
+} StepJob;
+
+static void climb_task(void *ctx, int j, int worker) {
+  StepJob *job = ctx;
+  PmModel *m = job->m;
+  PmScratch *sc = &m->scratch[worker];
+  PmRng r;
+  pm_rng_seed(&r, m->cfg.seed, job->round, (uint64_t)j);
+  int alpha = m->cfg.alpha ? m->cfg.alpha : 128;
+  PmShape best, c;
+  double be = 1e300;
+  for (int i = 0; i < m->cfg.candidates; i++) {
+    pm_shape_random(&c, m->cfg.kind, &r, m->w, m->h);
+    c.rgba[3] = (uint8_t)alpha;
+    double e = energy(m, &c, sc);
+    if (i == 0 || e < be) {
+      be = e;
+      best = c;
+    }
+  }
+  be = climb(m, &best, be, &r, m->cfg.max_age, sc);
+  job->best[j] = best;
+  job->delta[j] = be;
+}
+
+static void collect_evals(PmModel *m) {
+  for (int i = 0; i < pm_pool_size(m->pool); i++) {
+    m->evals += m->scratch[i].evals;
+    m->scratch[i].evals = 0;
+  }
+}
+
+static int push_shape(PmModel *m, const PmShape *s) {
+  if (m->nshapes == m->cap) {
+    int cap = m->cap ? 2 * m->cap : 64;
+    PmShape *ns = realloc(m->shapes, sizeof *ns * (size_t)cap);
+    if (!ns) return -1;
+    m->shapes = ns;
+    m->cap = cap;
+  }
+  m->shapes[m->nshapes++] = *s;
+  return 0;
+}
+
+/* Searches one shape over the current canvas; the best of cfg.climbs climbs, ties to the
+ * lower climb index, so the thread count cannot change the outcome. */
+static double search_shape(PmModel *m, PmShape *out) {
+  int nc = m->cfg.climbs;
+  PmShape *best = malloc(sizeof *best * (size_t)nc);
+  double *delta = malloc(sizeof *delta * (size_t)nc);
+  if (!best || !delta) {
+    free(best), free(delta);
+    return 0.0;
+  }
+  StepJob job = {m, m->counter++, best, delta};
+  pm_pool_run(m->pool, nc, climb_task, &job);
+  collect_evals(m);
+  int bi = 0;
+  for (int j = 1; j < nc; j++)
+    if (delta[j] < delta[bi]) bi = j;
+  *out = best[bi];
+  double d = delta[bi];
+  free(best), free(delta);
+  return d;
+}
+
+static void add_shape(PmModel *m, const PmShape *s) {
+  PmSpan *spans = m->scratch[0].spans;
+  draw_spans(m, spans, shape_spans(m, s, spans), s->rgba);
+  push_shape(m, s);
+}
+
+double pm_model_step(PmModel *m) {
+  PmShape s;
+  search_shape(m, &s);
+  add_shape(m, &s);
+  for (int i = 0; i < m->cfg.repeat; i++) {
+    PmRng r;
+    pm_rng_seed(&r, m->cfg.seed, m->counter++, 0);
+    double e0 = energy(m, &s, &m->scratch[0]);
+    double e = climb(m, &s, e0, &r, m->cfg.max_age, &m->scratch[0]);
+    collect_evals(m);
+    if (!(e < e0) || e >= 0.0) break;
+    add_shape(m, &s);
+  }
+  return pm_model_score(m);
+}
+
+/* ---- warm start ---- */
+
+typedef struct {
+  PmModel *m;
+  uint64_t round;
+  const PmShape *start;
+  int tries;
+  PmShape best[4];
+  double delta[4];
+} RefineJob;
+
+static void refine_task(void *ctx, int j, int worker) {
+  RefineJob *job = ctx;
+  PmScratch *sc = &job->m->scratch[worker];
+  PmRng r;
+  pm_rng_seed(&r, job->m->cfg.seed, job->round, (uint64_t)j);
+  PmShape best = *job->start;
+  double e = energy(job->m, &best, sc);
+  int auto_alpha = job->m->cfg.alpha == 0;
+  for (int i = 0; i < job->tries; i++) {
+    PmShape c = best;
+    pm_shape_mutate(&c, &r, job->m->w, job->m->h);
+    mutate_alpha(&c, &r, auto_alpha);
+    double ce = energy(job->m, &c, sc);
+    if (ce < e) {
+      e = ce;
+      best = c;
+    }
+  }
+  job->best[j] = best;
+  job->delta[j] = e;
+}
+
+double pm_model_warm_start(PmModel *m, int shape_count, int refine_tries) {
+  fill_background(m);
+  PmSpan *spans = m->scratch[0].spans;
+  int kept = 0;
+  for (int i = 0; i < m->nshapes; i++) {
+    PmShape s = m->shapes[i];
+    if (m->cfg.alpha) s.rgba[3] = (uint8_t)m->cfg.alpha;
+    double d;
+    if (refine_tries > 0) {
+      /* A fixed number of climbs, so the result does not depend on the thread count. */
+      RefineJob job = {m, m->counter++, &s, (refine_tries + 3) / 4, {{0}}, {0}};
+      pm_pool_run(m->pool, 4, refine_task, &job);
+      collect_evals(m);
+      int bi = 0;
+      for (int j = 1; j < 4; j++)
+        if (job.delta[j] < job.delta[bi]) bi = j;
+      s = job.best[bi];
+      d = job.delta[bi];
+    } else {
+      d = energy(m, &s, &m->scratch[0]);
+      collect_evals(m);
+    }
+    if (d >= 0.0 || kept >= shape_count) continue; /* no longer pays: dropped */
+    draw_spans(m, spans, shape_spans(m, &s, spans), s.rgba);
+    m->shapes[kept++] = s;
+  }
+  m->nshapes = kept;
+  while (m->nshapes < shape_count) pm_model_step(m);
+  return pm_model_score(m);
+}
+
+/* ---- life cycle ---- */
+
+static int alloc_images(PmModel *m, int w, int h) {
+  free(m->target), free(m->canvas), free(m->sums), free(m->row_err);
+  m->w = w;
+  m->h = h;
+  m->target = malloc((size_t)w * h * 3);
+  m->canvas = malloc((size_t)w * h * 3);
+  m->sums = malloc(sizeof *m->sums * (size_t)(w + 1) * h);
+  m->row_err = calloc((size_t)h, sizeof *m->row_err);
+  for (int i = 0; i < pm_pool_size(m->pool); i++) {
+    free(m->scratch[i].spans);
+    m->scratch[i].spans = malloc(sizeof(PmSpan) * (size_t)h * PM_MAX_INTERVALS);
+    if (!m->scratch[i].spans) return -1;
+  }
+  return m->target && m->canvas && m->sums && m->row_err ? 0 : -1;
+}
+
+/* Moves the shapes to a new working size. */
+static void scale_shapes(PmModel *m, float sx, float sy) {
+  float sa = 0.5f * (sx + sy);
+  for (int i = 0; i < m->nshapes; i++) {
+    PmShape *s = &m->shapes[i];
+    switch (s->kind) {
+    case PM_SHAPE_TRIANGLE: case PM_SHAPE_RECTANGLE: case PM_SHAPE_POLYGON: case PM_SHAPE_BEZIER:
+      for (int k = 0; k < 8; k += 2) {
+        s->p[k] *= sx;
+        s->p[k + 1] *= sy;
+      }
+      if (s->kind == PM_SHAPE_BEZIER) s->p[6] = pm_clampf(s->p[6] / sy * sa, 0.1f, 1e4f);
+      break;
+    case PM_SHAPE_ELLIPSE: case PM_SHAPE_ROTATED_ELLIPSE:
+      s->p[0] *= sx, s->p[1] *= sy;
+      s->p[2] *= s->kind == PM_SHAPE_ELLIPSE ? sx : sa;
+      s->p[3] *= s->kind == PM_SHAPE_ELLIPSE ? sy : sa;
+      break;
+    default: /* circle, rotated rectangle */
+      s->p[0] *= sx, s->p[1] *= sy, s->p[2] *= sa, s->p[3] *= sa;
+    }
+  }
+}
+
+int pm_model_set_target(PmModel *m, const PmFrame *f, char *err, size_t errlen) {
+  if (pm_frame_check(f, err, errlen) < 0) return -1;
+  int ww, wh;
+  pm_working_size(f->width, f->height, m->cfg.working_size, &ww, &wh);
+  if (ww != m->w || wh != m->h) {
+    if (m->w > 0) scale_shapes(m, (float)ww / m->w, (float)wh / m->h);
+    if (alloc_images(m, ww, wh) < 0) {
+      snprintf(err, errlen, "out of memory for a %dx%d working image", ww, wh);
+      return -1;
+    }
+  }
+  if (pm_frame_downscale(f, ww, wh, m->target) < 0) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  /* Replay the shapes with their current colours so the canvas and error stay consistent. */
+  fill_background(m);
+  PmSpan *spans = m->scratch[0].spans;
+  for (int i = 0; i < m->nshapes; i++) draw_spans(m, spans, shape_spans(m, &m->shapes[i], spans), m->shapes[i].rgba);
+  return 0;
+}
+
+PmModel *pm_model_new(const PmConfig *cfg, const PmFrame *target, char *err, size_t errlen) {
+  if (!cfg) {
+    snprintf(err, errlen, "no configuration");
+    return NULL;
+  }
+  PmModel *m = calloc(1, sizeof *m);
+  if (!m) return NULL;
+  m->cfg = *cfg;
+  config_defaults(&m->cfg);
+  m->pool = pm_pool_new(m->cfg.threads);
+  m->scratch = calloc((size_t)pm_pool_size(m->pool), sizeof *m->scratch);
+  if (!m->pool || !m->scratch || pm_model_set_target(m, target, err, errlen) < 0) {
+    pm_model_free(m);
+    return NULL;
+  }
+  return m;
+}
+
+void pm_model_free(PmModel *m) {
+  if (!m) return;
+  if (m->scratch)
+    for (int i = 0; i < pm_pool_size(m->pool); i++) free(m->scratch[i].spans);
+  free(m->scratch);
+  pm_pool_free(m->pool);
+  free(m->target), free(m->canvas), free(m->sums), free(m->row_err), free(m->shapes);
+  free(m);
+}
+
+void pm_model_reset(PmModel *m) {
+  m->nshapes = 0;
+  fill_background(m);
+}
+
+void pm_model_configure(PmModel *m, const PmConfig *cfg) {
+  int threads = m->cfg.threads;
+  m->cfg = *cfg;
+  m->cfg.threads = threads; /* fixed for the model's life; a new working size applies at the
+                               next pm_model_set_target() */
+  config_defaults(&m->cfg);
+}
+
+double pm_model_score(const PmModel *m) {
+  return sqrt((double)m->err / (4.0 * m->w * m->h)) / 255.0;
+}
+
+double pm_model_psnr(const PmModel *m) {
+  double mse = (double)m->err / (3.0 * m->w * m->h);
+  return mse <= 0.0 ? 99.0 : 10.0 * log10(255.0 * 255.0 / mse);
+}
+
+int pm_model_shape_count(const PmModel *m) { return m->nshapes; }
+const PmShape *pm_model_shapes(const PmModel *m) { return m->shapes; }
+void pm_model_background(const PmModel *m, uint8_t rgb[3]) { memcpy(rgb, m->bg, 3); }
+void pm_model_working_size(const PmModel *m, int *w, int *h) {
+  *w = m->w;
+  *h = m->h;
+}
+uint64_t pm_model_evaluations(const PmModel *m) { return m->evals; }
+const uint8_t *pm_model_canvas(const PmModel *m, int *stride) {
+  if (stride) *stride = m->w * 3;
+  return m->canvas;
+}
+PmPool *pm_model_pool(const PmModel *m) { return m->pool; }

@@ -1,0 +1,127 @@
+/* gst-primitive core: approximate an image with a few hundred geometric shapes.
+ *
+ * Plain C11, no GLib. A PmModel holds the target at a small working resolution, the canvas and
+ * the ordered list of shapes. pm_model_step() adds the shape that most lowers the error;
+ * pm_model_set_target() swaps in a new target (the next video frame) while keeping the shapes
+ * and pm_model_warm_start() refits them to it. pm_render() draws the shapes anti-aliased at
+ * any size into packed RGB-family or YUV buffers. */
+#ifndef PRIMITIVE_H
+#define PRIMITIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Numbered as primitive's -m flag. */
+typedef enum {
+  PM_SHAPE_ANY = 0,
+  PM_SHAPE_TRIANGLE = 1,
+  PM_SHAPE_RECTANGLE = 2,
+  PM_SHAPE_ELLIPSE = 3,
+  PM_SHAPE_CIRCLE = 4,
+  PM_SHAPE_ROTATED_RECTANGLE = 5,
+  PM_SHAPE_BEZIER = 6,
+  PM_SHAPE_ROTATED_ELLIPSE = 7,
+  PM_SHAPE_POLYGON = 8,
+  PM_SHAPE_KIND_COUNT
+} PmShapeKind;
+
+/* Geometry in working-resolution pixel units; pixel (x, y) covers [x, x+1) x [y, y+1).
+ *   triangle          p = x1 y1 x2 y2 x3 y3
+ *   rectangle         p = x1 y1 x2 y2 (opposite corners)
+ *   ellipse, circle   p = cx cy rx ry (circle: rx == ry)
+ *   rotated rectangle p = cx cy width height angle(degrees)
+ *   rotated ellipse   p = cx cy rx ry angle(degrees)
+ *   bezier            p = x1 y1 cx cy x2 y2 stroke-width (quadratic, round caps)
+ *   polygon           p = x1 y1 x2 y2 x3 y3 x4 y4 (non-zero fill) */
+typedef struct {
+  PmShapeKind kind;
+  float p[8];
+  uint8_t rgba[4];
+} PmShape;
+
+typedef enum {
+  PM_FORMAT_RGBA, PM_FORMAT_BGRA, PM_FORMAT_RGBX, PM_FORMAT_BGRX,
+  PM_FORMAT_ARGB, PM_FORMAT_ABGR, PM_FORMAT_XRGB, PM_FORMAT_XBGR,
+  PM_FORMAT_RGB, PM_FORMAT_BGR,
+  PM_FORMAT_I420, /* planar Y, U, V; BT.601 limited range */
+  PM_FORMAT_NV12, /* planar Y, interleaved UV; BT.601 limited range */
+  PM_FORMAT_COUNT
+} PmFormat;
+
+typedef struct {
+  PmFormat format;
+  int width, height;
+  uint8_t *data[3];
+  int stride[3];
+} PmFrame;
+
+typedef struct {
+  int working_size;     /* long side of the working image; never upscaled (256) */
+  PmShapeKind kind;     /* (PM_SHAPE_TRIANGLE) */
+  int alpha;            /* 1..255, or 0 for automatic per shape (128) */
+  int use_background;   /* 0: the target's average colour; 1: background[] */
+  uint8_t background[3];
+  uint64_t seed;        /* same seed, same result, whatever the thread count (1) */
+  int threads;          /* 0: all cores */
+  /* Search effort per shape: `climbs` independent hill climbs, each from the best of
+   * `candidates` random shapes and stopping after `max_age` failed mutations. 0 = default. */
+  int climbs, candidates, max_age;
+  /* primitive's -rep: after each step, up to `repeat` more shapes climbed from the last one. */
+  int repeat;
+} PmConfig;
+
+typedef struct PmModel PmModel;
+
+void pm_config_init(PmConfig *cfg);
+
+/* Returns NULL and writes a message into err (if given) on bad arguments. */
+PmModel *pm_model_new(const PmConfig *cfg, const PmFrame *target, char *err, size_t errlen);
+void pm_model_free(PmModel *m);
+
+/* Adds one shape (plus up to cfg.repeat follow-ups). Returns the new score. */
+double pm_model_step(PmModel *m);
+
+/* Replaces the target (a new frame, any size); the shapes are kept, scaled to the new
+ * working size if it changed. The canvas is not refitted until pm_model_warm_start(). */
+int pm_model_set_target(PmModel *m, const PmFrame *target, char *err, size_t errlen);
+
+/* Warm start for video: re-solves every kept shape's colour against the current target,
+ * refines each by `refine_tries` mutations, drops the ones that no longer lower the error and
+ * tops the list back up to `shape_count` with fresh search steps. Returns the score. */
+double pm_model_warm_start(PmModel *m, int shape_count, int refine_tries);
+
+/* Drops all shapes (a cold start on the current target). */
+void pm_model_reset(PmModel *m);
+
+/* Changes the search settings (kind, alpha, seed, effort, background) of a live model. */
+void pm_model_configure(PmModel *m, const PmConfig *cfg);
+
+double pm_model_score(const PmModel *m);    /* primitive's score at the working size */
+double pm_model_psnr(const PmModel *m);     /* dB, over R, G, B */
+int pm_model_shape_count(const PmModel *m);
+const PmShape *pm_model_shapes(const PmModel *m);
+void pm_model_background(const PmModel *m, uint8_t rgb[3]);
+void pm_model_working_size(const PmModel *m, int *w, int *h);
+uint64_t pm_model_evaluations(const PmModel *m); /* candidate evaluations so far */
+const uint8_t *pm_model_canvas(const PmModel *m, int *stride); /* RGB, working size */
+
+/* Anti-aliased rendering of background + shapes at the frame's size. Returns 0 on success. */
+int pm_render(const PmModel *m, PmFrame *out);
+/* The same from a bare shape list (working size ww x wh). */
+int pm_render_shapes(const PmShape *shapes, int n, const uint8_t bg[3], int ww, int wh,
+                     PmFrame *out, int threads);
+
+/* SVG document of the model at out_w x out_h; malloc'ed, caller frees. */
+char *pm_model_svg(const PmModel *m, int out_w, int out_h);
+
+const char *pm_shape_kind_name(PmShapeKind k);
+int pm_format_bytes_per_pixel(PmFormat f); /* packed formats: 3 or 4; YUV: 0 */
+
+#ifdef __cplusplus
+}
+#endif
+#endif
