@@ -21,11 +21,15 @@ static void jpeg_fail(j_common_ptr c) {
   longjmp(e->jump, 1);
 }
 
+/* Warnings (a truncated but decodable file) are not errors; keep stderr to one line. */
+static void jpeg_quiet(j_common_ptr c) { (void)c; }
+
 static int load_jpeg(FILE *f, PmImage *img, char *err, size_t errlen) {
   struct jpeg_decompress_struct d;
   JpegErr je;
   d.err = jpeg_std_error(&je.mgr);
   je.mgr.error_exit = jpeg_fail;
+  je.mgr.output_message = jpeg_quiet;
   img->rgb = NULL;
   if (setjmp(je.jump)) {
     snprintf(err, errlen, "bad JPEG: %s", je.msg);

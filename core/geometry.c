@@ -53,7 +53,27 @@ void pm_geo_finish(PmGeo *g) {
   }
 }
 
-/* Edges are half-open in y ([ya, yb)), so a vertex on the line is counted once. */
+/* A polygon edge as the scanline code sees it: half-open in y, [lo, hi), so a vertex on the
+ * line is counted once; x = x + (y - lo) * slope. Both the per-line query and the span
+ * walker below use it, so they agree to the bit. */
+typedef struct { float lo, hi, x, slope; int dir; } Edge;
+
+static int make_edges(const PmPiece *p, Edge *e) {
+  int k = 0;
+  for (int i = 0, j = p->n - 1; i < p->n; j = i++) {
+    float ya = p->y[j], yb = p->y[i];
+    if (ya == yb) continue;
+    int up = ya < yb;
+    e[k].lo = up ? ya : yb;
+    e[k].hi = up ? yb : ya;
+    e[k].x = up ? p->x[j] : p->x[i];
+    e[k].slope = ((up ? p->x[i] : p->x[j]) - e[k].x) / (e[k].hi - e[k].lo);
+    e[k].dir = up ? 1 : -1;
+    k++;
+  }
+  return k;
+}
+
 static int piece_intervals(const PmPiece *p, float y, float *xs) {
   if (y < p->y0 || y > p->y1) return 0;
   if (p->type == PM_GEO_CONIC) {
@@ -68,15 +88,12 @@ static int piece_intervals(const PmPiece *p, float y, float *xs) {
   }
   float cx[PM_GEO_MAX_VERTS];
   int dir[PM_GEO_MAX_VERTS];
-  int k = 0;
-  for (int i = 0, j = p->n - 1; i < p->n; j = i++) {
-    float ya = p->y[j], yb = p->y[i];
-    if (ya == yb) continue;
-    int d = ya < yb ? 1 : -1;
-    float lo = d > 0 ? ya : yb, hi = d > 0 ? yb : ya;
-    if (y < lo || y >= hi) continue;
-    cx[k] = p->x[j] + (y - ya) * (p->x[i] - p->x[j]) / (yb - ya);
-    dir[k++] = d;
+  Edge e[PM_GEO_MAX_VERTS];
+  int ne = make_edges(p, e), k = 0;
+  for (int i = 0; i < ne; i++) {
+    if (y < e[i].lo || y >= e[i].hi) continue;
+    cx[k] = e[i].x + (y - e[i].lo) * e[i].slope;
+    dir[k++] = e[i].dir;
   }
   if (k < 2) return 0;
   if (p->type == PM_GEO_CONVEX) {
@@ -153,8 +170,33 @@ int pm_geo_spans(const PmGeo *g, int w, int h, PmSpan *spans) {
   if (!isfinite(g->y0) || !isfinite(g->y1) || !isfinite(g->x0) || !isfinite(g->x1)) return 0;
   if (g->y1 < 0.0f || g->y0 > (float)h || g->x1 < 0.0f || g->x0 > (float)w) return 0;
   int ya = clamp_to_int(floorf(g->y0 - 0.5f), h - 1), yb = clamp_to_int(ceilf(g->y1 - 0.5f), h - 1);
-  float xs[2 * PM_MAX_INTERVALS];
   int n = 0;
+  if (g->type == PM_GEO_CONVEX) {
+    /* The hot path of the search (triangles, rectangles): edges set up once per shape. */
+    Edge e[PM_GEO_MAX_VERTS];
+    int ne = make_edges(&g->pieces[0], e);
+    for (int y = ya; y <= yb; y++) {
+      float yc = (float)y + 0.5f, lo = 1e30f, hi = -1e30f;
+      int k = 0;
+      for (int i = 0; i < ne; i++) {
+        if (yc < e[i].lo || yc >= e[i].hi) continue;
+        float x = e[i].x + (yc - e[i].lo) * e[i].slope;
+        lo = x < lo ? x : lo;
+        hi = x > hi ? x : hi;
+        k++;
+      }
+      if (k < 2 || !(hi > lo)) continue;
+      int x1 = clamp_to_int(ceilf(lo - 0.5f), w), x2 = clamp_to_int(ceilf(hi - 0.5f), w);
+      if (x1 < x2) {
+        spans[n].y = (int16_t)y;
+        spans[n].x1 = (int16_t)x1;
+        spans[n].x2 = (int16_t)x2;
+        n++;
+      }
+    }
+    return n;
+  }
+  float xs[2 * PM_MAX_INTERVALS];
   for (int y = ya; y <= yb; y++) {
     int k = pm_geo_intervals(g, (float)y + 0.5f, xs);
     for (int i = 0; i < k; i++) {

@@ -109,4 +109,12 @@ void pm_pool_run(PmPool *p, int ntasks, PmTaskFn fn, void *ctx);
 int pm_cpu_count(void);
 PmPool *pm_model_pool(const PmModel *m);
 
+/* ---- model internals, for tests ---- */
+/* Solves s's colour (into s->rgba, alpha taken from s->rgba[3]) and returns the predicted
+ * change of the squared error if s were added. */
+double pm_model_eval(PmModel *m, PmShape *s);
+void pm_model_add(PmModel *m, const PmShape *s);
+int64_t pm_model_error(const PmModel *m); /* as maintained incrementally */
+const uint8_t *pm_model_target(const PmModel *m);
+
 #endif

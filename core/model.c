@@ -305,19 +305,21 @@ static void refine_task(void *ctx, int j, int worker) {
   job->delta[j] = e;
 }
 
-double pm_model_warm_start(PmModel *m, int shape_count, int refine_tries) {
+/* Rebuilds the canvas from `src` (n shapes): each colour re-solved against the canvas below
+ * it, each shape optionally refined by `refine_tries` mutations, and dropped when it no
+ * longer lowers the error. The result replaces m->shapes. */
+static void refit(PmModel *m, const PmShape *src, int n, int shape_count, int refine_tries) {
   fill_background(m);
   PmSpan *spans = m->scratch[0].spans;
   int kept = 0;
-  for (int i = 0; i < m->nshapes; i++) {
-    PmShape s = m->shapes[i];
+  for (int i = 0; i < n && kept < shape_count; i++) {
+    PmShape s = src[i];
     if (m->cfg.alpha) s.rgba[3] = (uint8_t)m->cfg.alpha;
     double d;
     if (refine_tries > 0) {
       /* A fixed number of climbs, so the result does not depend on the thread count. */
       RefineJob job = {m, m->counter++, &s, (refine_tries + 3) / 4, {{0}}, {0}};
       pm_pool_run(m->pool, 4, refine_task, &job);
-      collect_evals(m);
       int bi = 0;
       for (int j = 1; j < 4; j++)
         if (job.delta[j] < job.delta[bi]) bi = j;
@@ -325,13 +327,35 @@ double pm_model_warm_start(PmModel *m, int shape_count, int refine_tries) {
       d = job.delta[bi];
     } else {
       d = energy(m, &s, &m->scratch[0]);
-      collect_evals(m);
     }
-    if (d >= 0.0 || kept >= shape_count) continue; /* no longer pays: dropped */
+    if (d >= 0.0) continue; /* no longer pays */
     draw_spans(m, spans, shape_spans(m, &s, spans), s.rgba);
     m->shapes[kept++] = s;
   }
+  collect_evals(m);
   m->nshapes = kept;
+}
+
+double pm_model_warm_start(PmModel *m, int shape_count, int refine_tries) {
+  int n = m->nshapes;
+  PmShape *orig = malloc(sizeof *orig * (size_t)(n > 0 ? n : 1));
+  if (!orig) return pm_model_score(m);
+  memcpy(orig, m->shapes, sizeof *orig * (size_t)n);
+  refit(m, orig, n, shape_count, 0);
+  if (refine_tries > 0 && n > 0) {
+    /* Refining a shape helps it but can hurt the shapes above it: keep the refined list only
+     * when the whole picture gained, so a static scene never gets worse. */
+    int64_t plain = m->err;
+    PmShape *recoloured = malloc(sizeof *recoloured * (size_t)n);
+    int kept = m->nshapes;
+    if (recoloured) {
+      memcpy(recoloured, m->shapes, sizeof *recoloured * (size_t)kept);
+      refit(m, recoloured, kept, shape_count, refine_tries);
+      if (m->err > plain) refit(m, recoloured, kept, shape_count, 0);
+      free(recoloured);
+    }
+  }
+  free(orig);
   while (m->nshapes < shape_count) pm_model_step(m);
   return pm_model_score(m);
 }
@@ -463,3 +487,12 @@ const uint8_t *pm_model_canvas(const PmModel *m, int *stride) {
   return m->canvas;
 }
 PmPool *pm_model_pool(const PmModel *m) { return m->pool; }
+
+double pm_model_eval(PmModel *m, PmShape *s) {
+  double d = energy(m, s, &m->scratch[0]);
+  collect_evals(m);
+  return d;
+}
+void pm_model_add(PmModel *m, const PmShape *s) { add_shape(m, s); }
+int64_t pm_model_error(const PmModel *m) { return m->err; }
+const uint8_t *pm_model_target(const PmModel *m) { return m->target; }

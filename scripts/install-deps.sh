@@ -1,0 +1,12 @@
+#!/bin/sh
+# Installs what gst-primitive needs to build and test on Debian 12 (root or sudo).
+set -e
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends \
+  build-essential meson ninja-build pkg-config \
+  libpng-dev libjpeg-dev \
+  clang libclang-rt-14-dev valgrind libxml2-utils librsvg2-bin \
+  >/dev/null
