@@ -26,8 +26,9 @@ struct PmModel {
   PmConfig cfg;
   int w, h;
   uint8_t *target, *canvas; /* RGB, w * h */
+  uint8_t *prev_target;      /* the target before the last pm_model_set_target() */
+  double target_change;
   PmSums *sums;             /* h rows of w + 1 prefix entries */
-  int64_t *row_err;
   int64_t err;
   uint8_t bg[3];
   PmShape *shapes;
@@ -60,28 +61,33 @@ static void config_defaults(PmConfig *c) {
 
 /* ---- error bookkeeping ---- */
 
-static void update_rows(PmModel *m, int y0, int y1) {
+/* Rebuilds row y's prefix sums from column x0 on (the columns before it are unchanged). */
+static void update_row(PmModel *m, int y, int x0) {
   int w = m->w;
-  for (int y = y0; y <= y1; y++) {
-    const uint8_t *t = m->target + (size_t)y * w * 3, *c = m->canvas + (size_t)y * w * 3;
-    PmSums *ps = m->sums + (size_t)y * (w + 1), acc;
-    memset(&acc, 0, sizeof acc);
-    ps[0] = acc;
-    int64_t e = 0;
-    for (int x = 0; x < w; x++) {
-      for (int k = 0; k < 3; k++) {
-        int tv = t[3 * x + k], cv = c[3 * x + k];
-        acc.t[k] += tv;
-        acc.c[k] += cv;
-        acc.cc += cv * cv;
-        acc.tc += tv * cv;
-        e += (tv - cv) * (tv - cv);
-      }
-      ps[x + 1] = acc;
+  const uint8_t *t = m->target + (size_t)y * w * 3, *c = m->canvas + (size_t)y * w * 3;
+  PmSums *ps = m->sums + (size_t)y * (w + 1), acc;
+  if (x0 == 0) memset(&ps[0], 0, sizeof ps[0]);
+  acc = ps[x0];
+  for (int x = x0; x < w; x++) {
+    for (int k = 0; k < 3; k++) {
+      int tv = t[3 * x + k], cv = c[3 * x + k];
+      acc.t[k] += tv;
+      acc.c[k] += cv;
+      acc.cc += cv * cv;
+      acc.tc += tv * cv;
     }
-    m->err += e - m->row_err[y];
-    m->row_err[y] = e;
+    ps[x + 1] = acc;
   }
+}
+
+static void update_all(PmModel *m) {
+  int64_t e = 0;
+  for (size_t i = 0; i < (size_t)m->w * m->h * 3; i++) {
+    int d = m->target[i] - m->canvas[i];
+    e += d * d;
+  }
+  m->err = e;
+  for (int y = 0; y < m->h; y++) update_row(m, y, 0);
 }
 
 /* Best colour and error change of a span set at opacity `alpha`. */
@@ -130,13 +136,21 @@ static double energy(const PmModel *m, PmShape *s, PmScratch *sc) {
 
 static void draw_spans(PmModel *m, const PmSpan *sp, int n, const uint8_t rgba[4]) {
   int a = rgba[3], ia = 255 - a;
-  if (n == 0) return;
+  int64_t de = 0;
   for (int i = 0; i < n; i++) {
-    uint8_t *c = m->canvas + ((size_t)sp[i].y * m->w + sp[i].x1) * 3;
-    for (int x = sp[i].x1; x < sp[i].x2; x++, c += 3)
-      for (int k = 0; k < 3; k++) c[k] = (uint8_t)((c[k] * ia + rgba[k] * a + 127) / 255);
+    size_t o = ((size_t)sp[i].y * m->w + sp[i].x1) * 3;
+    uint8_t *c = m->canvas + o;
+    const uint8_t *t = m->target + o;
+    for (int x = sp[i].x1; x < sp[i].x2; x++, c += 3, t += 3)
+      for (int k = 0; k < 3; k++) {
+        int old = c[k], nv = (old * ia + rgba[k] * a + 127) / 255;
+        de += (nv - t[k]) * (nv - t[k]) - (old - t[k]) * (old - t[k]);
+        c[k] = (uint8_t)nv;
+      }
+    /* spans come sorted by row, then x: a row's first span holds its leftmost change */
+    if (i == 0 || sp[i - 1].y != sp[i].y) update_row(m, sp[i].y, sp[i].x1);
   }
-  update_rows(m, sp[0].y, sp[n - 1].y);
+  m->err += de;
 }
 
 static void fill_background(PmModel *m) {
@@ -151,9 +165,7 @@ static void fill_background(PmModel *m) {
   }
   size_t np = (size_t)m->w * m->h;
   for (size_t i = 0; i < np; i++) memcpy(m->canvas + 3 * i, m->bg, 3);
-  m->err = 0;
-  memset(m->row_err, 0, sizeof *m->row_err * (size_t)m->h);
-  update_rows(m, 0, m->h - 1);
+  update_all(m);
 }
 
 /* ---- search ---- */
@@ -308,7 +320,7 @@ static void refine_task(void *ctx, int j, int worker) {
 /* Rebuilds the canvas from `src` (n shapes): each colour re-solved against the canvas below
  * it, each shape optionally refined by `refine_tries` mutations, and dropped when it no
  * longer lowers the error. The result replaces m->shapes. */
-static void refit(PmModel *m, const PmShape *src, int n, int shape_count, int refine_tries) {
+static void refit(PmModel *m, const PmShape *src, int n, int shape_count, int refine_tries, double *contrib) {
   fill_background(m);
   PmSpan *spans = m->scratch[0].spans;
   int kept = 0;
@@ -330,32 +342,64 @@ static void refit(PmModel *m, const PmShape *src, int n, int shape_count, int re
     }
     if (d >= 0.0) continue; /* no longer pays */
     draw_spans(m, spans, shape_spans(m, &s, spans), s.rgba);
+    if (contrib) contrib[kept] = d;
     m->shapes[kept++] = s;
   }
   collect_evals(m);
   m->nshapes = kept;
 }
 
-double pm_model_warm_start(PmModel *m, int shape_count, int refine_tries) {
+/* Moving content leaves shapes that still pay a little where they are, while the new
+ * position of the content has none. One round: drop the shape that pays least, search a new one
+ * on top, and keep the change only if the whole picture gained (so a static scene settles). */
+static int replace_weakest(PmModel *m, int shape_count, PmShape *saved, double *contrib) {
   int n = m->nshapes;
-  PmShape *orig = malloc(sizeof *orig * (size_t)(n > 0 ? n : 1));
-  if (!orig) return pm_model_score(m);
+  if (n == 0 || n < shape_count) return 0;
+  memcpy(saved, m->shapes, sizeof *saved * (size_t)n);
+  refit(m, saved, n, shape_count, 0, contrib); /* fresh contributions for this canvas */
+  if (m->nshapes != n) return 0;                  /* something stopped paying: the top-up handles it */
+  int weakest = 0;
+  for (int i = 1; i < n; i++)
+    if (contrib[i] > contrib[weakest]) weakest = i;
+  int64_t before = m->err;
+  memmove(saved + weakest, saved + weakest + 1, sizeof *saved * (size_t)(n - 1 - weakest));
+  refit(m, saved, n - 1, shape_count, 0, NULL);
+  pm_model_step(m);
+  if (m->err < before) return 1;
+  return -1;
+}
+
+double pm_model_warm_start(PmModel *m, int shape_count, int refine_tries, int replace_rounds) {
+  int n = m->nshapes, cap = (n > shape_count ? n : shape_count) + 1;
+  PmShape *orig = malloc(sizeof *orig * (size_t)cap), *saved = malloc(sizeof *saved * (size_t)cap);
+  double *contrib = malloc(sizeof *contrib * (size_t)cap);
+  if (!orig || !saved || !contrib) {
+    free(orig), free(saved), free(contrib);
+    return pm_model_score(m);
+  }
   memcpy(orig, m->shapes, sizeof *orig * (size_t)n);
-  refit(m, orig, n, shape_count, 0);
+  refit(m, orig, n, shape_count, 0, NULL);
   if (refine_tries > 0 && n > 0) {
     /* Refining a shape helps it but can hurt the shapes above it: keep the refined list only
      * when the whole picture gained, so a static scene never gets worse. */
     int64_t plain = m->err;
-    PmShape *recoloured = malloc(sizeof *recoloured * (size_t)n);
     int kept = m->nshapes;
-    if (recoloured) {
-      memcpy(recoloured, m->shapes, sizeof *recoloured * (size_t)kept);
-      refit(m, recoloured, kept, shape_count, refine_tries);
-      if (m->err > plain) refit(m, recoloured, kept, shape_count, 0);
-      free(recoloured);
-    }
+    memcpy(saved, m->shapes, sizeof *saved * (size_t)kept);
+    refit(m, saved, kept, shape_count, refine_tries, NULL);
+    if (m->err > plain) refit(m, saved, kept, shape_count, 0, NULL);
   }
-  free(orig);
+  while (m->nshapes < shape_count) pm_model_step(m);
+  for (int r = 0; r < replace_rounds; r++) {
+    int k = m->nshapes;
+    memcpy(orig, m->shapes, sizeof *orig * (size_t)k);
+    int got = replace_weakest(m, shape_count, saved, contrib);
+    if (got < 0) {
+      refit(m, orig, k, shape_count, 0, NULL); /* undo */
+      break;
+    }
+    if (got == 0) break;
+  }
+  free(orig), free(saved), free(contrib);
   while (m->nshapes < shape_count) pm_model_step(m);
   return pm_model_score(m);
 }
@@ -363,19 +407,19 @@ double pm_model_warm_start(PmModel *m, int shape_count, int refine_tries) {
 /* ---- life cycle ---- */
 
 static int alloc_images(PmModel *m, int w, int h) {
-  free(m->target), free(m->canvas), free(m->sums), free(m->row_err);
+  free(m->target), free(m->canvas), free(m->sums), free(m->prev_target);
+  m->prev_target = NULL;
   m->w = w;
   m->h = h;
   m->target = malloc((size_t)w * h * 3);
   m->canvas = malloc((size_t)w * h * 3);
   m->sums = malloc(sizeof *m->sums * (size_t)(w + 1) * h);
-  m->row_err = calloc((size_t)h, sizeof *m->row_err);
   for (int i = 0; i < pm_pool_size(m->pool); i++) {
     free(m->scratch[i].spans);
     m->scratch[i].spans = malloc(sizeof(PmSpan) * (size_t)h * PM_MAX_INTERVALS);
     if (!m->scratch[i].spans) return -1;
   }
-  return m->target && m->canvas && m->sums && m->row_err ? 0 : -1;
+  return m->target && m->canvas && m->sums ? 0 : -1;
 }
 
 /* Moves the shapes to a new working size. */
@@ -413,9 +457,19 @@ int pm_model_set_target(PmModel *m, const PmFrame *f, char *err, size_t errlen) 
       return -1;
     }
   }
-  if (pm_frame_downscale(f, ww, wh, m->target) < 0) {
+  /* Keep the old target to measure the change (scene cuts); a new size counts as a cut. */
+  int have_prev = m->prev_target != NULL;
+  if (!have_prev) m->prev_target = malloc((size_t)ww * wh * 3);
+  else memcpy(m->prev_target, m->target, (size_t)ww * wh * 3);
+  if (!m->prev_target || pm_frame_downscale(f, ww, wh, m->target) < 0) {
     snprintf(err, errlen, "out of memory");
     return -1;
+  }
+  m->target_change = 255.0;
+  if (have_prev) {
+    uint64_t sum = 0;
+    for (size_t i = 0; i < (size_t)ww * wh * 3; i++) sum += (uint64_t)abs(m->target[i] - m->prev_target[i]);
+    m->target_change = (double)sum / ((double)ww * wh * 3);
   }
   /* Replay the shapes with their current colours so the canvas and error stay consistent. */
   fill_background(m);
@@ -448,7 +502,7 @@ void pm_model_free(PmModel *m) {
     for (int i = 0; i < pm_pool_size(m->pool); i++) free(m->scratch[i].spans);
   free(m->scratch);
   pm_pool_free(m->pool);
-  free(m->target), free(m->canvas), free(m->sums), free(m->row_err), free(m->shapes);
+  free(m->target), free(m->canvas), free(m->sums), free(m->shapes), free(m->prev_target);
   free(m);
 }
 
@@ -482,6 +536,7 @@ void pm_model_working_size(const PmModel *m, int *w, int *h) {
   *h = m->h;
 }
 uint64_t pm_model_evaluations(const PmModel *m) { return m->evals; }
+double pm_model_target_change(const PmModel *m) { return m->target_change; }
 const uint8_t *pm_model_canvas(const PmModel *m, int *stride) {
   if (stride) *stride = m->w * 3;
   return m->canvas;

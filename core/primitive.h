@@ -90,9 +90,11 @@ double pm_model_step(PmModel *m);
 int pm_model_set_target(PmModel *m, const PmFrame *target, char *err, size_t errlen);
 
 /* Warm start for video: re-solves every kept shape's colour against the current target,
- * refines each by `refine_tries` mutations, drops the ones that no longer lower the error and
- * tops the list back up to `shape_count` with fresh search steps. Returns the score. */
-double pm_model_warm_start(PmModel *m, int shape_count, int refine_tries);
+ * refines each by `refine_tries` mutations (kept only if the whole picture gains), drops the
+ * ones that no longer lower the error, tops the list back up to `shape_count` with fresh search
+ * steps, then runs up to `replace_rounds` rounds of replacing the shape that pays least by a
+ * new one, each kept only if the picture gains. Returns the score. */
+double pm_model_warm_start(PmModel *m, int shape_count, int refine_tries, int replace_rounds);
 
 /* Drops all shapes (a cold start on the current target). */
 void pm_model_reset(PmModel *m);
@@ -107,6 +109,9 @@ const PmShape *pm_model_shapes(const PmModel *m);
 void pm_model_background(const PmModel *m, uint8_t rgb[3]);
 void pm_model_working_size(const PmModel *m, int *w, int *h);
 uint64_t pm_model_evaluations(const PmModel *m); /* candidate evaluations so far */
+/* Mean absolute difference (0..255) between the current target and the one before the last
+ * pm_model_set_target(); 255 after a size change or for the first target. */
+double pm_model_target_change(const PmModel *m);
 const uint8_t *pm_model_canvas(const PmModel *m, int *stride); /* RGB, working size */
 
 /* Anti-aliased rendering of background + shapes at the frame's size. Returns 0 on success. */

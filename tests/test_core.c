@@ -359,13 +359,13 @@ static int test_warm_start(void) {
   PmFrame fb = {PM_FORMAT_RGB, w, h, {b, NULL, NULL}, {w * 3, 0, 0}};
   char err[128];
   CHECK(pm_model_set_target(m, &fa, err, sizeof err) == 0, "%s", err);
-  double s1 = pm_model_warm_start(m, 20, 40);
+  double s1 = pm_model_warm_start(m, 20, 40, 3);
   CHECK(s1 <= s0 * 1.001, "warm start on the same frame: %f -> %f", s0, s1);
   CHECK(pm_model_shape_count(m) == 20, "%d shapes after warm start", pm_model_shape_count(m));
   /* moved content: warm start beats a cold start of equal shape count and lower effort */
   CHECK(pm_model_set_target(m, &fb, err, sizeof err) == 0, "%s", err);
   double before = pm_model_score(m);
-  double s2 = pm_model_warm_start(m, 20, 40);
+  double s2 = pm_model_warm_start(m, 20, 40, 3);
   CHECK(s2 < before, "warm start did not improve on the moved frame: %f -> %f", before, s2);
   PmModel *cold = make_model(b, w, h, 2, PM_SHAPE_RECTANGLE, 128);
   for (int i = 0; i < 20; i++) pm_model_step(cold);
@@ -380,7 +380,7 @@ static int test_warm_start(void) {
   int ww, wh;
   pm_model_working_size(m, &ww, &wh);
   CHECK(ww == 256 && wh == 144, "working size %dx%d", ww, wh);
-  double s3 = pm_model_warm_start(m, 20, 10);
+  double s3 = pm_model_warm_start(m, 20, 10, 3);
   CHECK(s3 < s2 * 1.5, "after resize: %f (before %f)", s3, s2);
   pm_model_free(m), pm_model_free(cold);
   free(a), free(b), free(big);

@@ -1,0 +1,539 @@
+/**
+ * SECTION:element-primitive
+ * @title: primitive
+ *
+ * Replaces every frame with its approximation by a few hundred geometric shapes, drawn
+ * anti-aliased at the frame's own size. For video the shapes of the previous frame are kept,
+ * their colours re-solved and their positions refined (a warm start), which is faster and
+ * steadier than searching each frame from nothing.
+ *
+ * |[
+ * gst-launch-1.0 videotestsrc ! primitive shapes=50 ! autovideosink
+ * gst-launch-1.0 v4l2src ! primitive shape=ellipse ! autovideosink
+ * gst-launch-1.0 filesrc location=in.mp4 ! decodebin ! primitive ! x264enc ! mp4mux ! filesink location=out.mp4
+ * ]|
+ *
+ * Each output buffer carries a #GstPrimitiveMeta with the shape list.
+ */
+#include "gstprimitive.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "gstprimitivemeta.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_primitive_debug);
+#define GST_CAT_DEFAULT gst_primitive_debug
+
+#define FORMATS "{ RGBA, BGRA, RGBx, BGRx, ARGB, ABGR, xRGB, xBGR, RGB, BGR, I420, NV12 }"
+#define CAPS GST_VIDEO_CAPS_MAKE (FORMATS) ", width = (int) [ 1, 32768 ], height = (int) [ 1, 32768 ]"
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (CAPS));
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (CAPS));
+
+enum {
+  PROP_0, PROP_SHAPES, PROP_SHAPE, PROP_ALPHA, PROP_WORKING_SIZE, PROP_SEED, PROP_THREADS, PROP_BACKGROUND,
+  PROP_DEVICE, PROP_WARM_START, PROP_KEYFRAME_INTERVAL, PROP_SCENE_THRESHOLD, PROP_BUDGET, PROP_SVG_LOCATION,
+};
+
+#define DEFAULT_SHAPES 100
+#define DEFAULT_ALPHA 128
+#define DEFAULT_WORKING_SIZE 256
+#define DEFAULT_SCENE_THRESHOLD 0.25
+/* Per frame at full effort: refinement mutations per kept shape, and rounds of replacing the
+ * shape that pays least. */
+#define REFINE_TRIES 48
+#define REPLACE_ROUNDS 4
+#define WARM_SEARCH_DIVISOR 3
+
+#define GST_TYPE_PRIMITIVE_SHAPE (gst_primitive_shape_get_type ())
+static GType
+gst_primitive_shape_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {PM_SHAPE_TRIANGLE, "Triangles", "triangle"},
+    {PM_SHAPE_RECTANGLE, "Axis-aligned rectangles", "rectangle"},
+    {PM_SHAPE_ELLIPSE, "Axis-aligned ellipses", "ellipse"},
+    {PM_SHAPE_CIRCLE, "Circles", "circle"},
+    {PM_SHAPE_ROTATED_RECTANGLE, "Rotated rectangles", "rotated-rectangle"},
+    {PM_SHAPE_ROTATED_ELLIPSE, "Rotated ellipses", "rotated-ellipse"},
+    {PM_SHAPE_BEZIER, "Quadratic Bezier strokes", "bezier"},
+    {PM_SHAPE_POLYGON, "Four-point polygons", "polygon"},
+    {PM_SHAPE_ANY, "A mix, chosen per shape", "any"},
+    {0, NULL, NULL},
+  };
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstPrimitiveShapeKind", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+#define GST_TYPE_PRIMITIVE_DEVICE (gst_primitive_device_get_type ())
+static GType
+gst_primitive_device_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_PRIMITIVE_DEVICE_AUTO, "CUDA when built in and a device works, else CPU", "auto"},
+    {GST_PRIMITIVE_DEVICE_CPU, "CPU", "cpu"},
+    {GST_PRIMITIVE_DEVICE_CUDA, "CUDA (an error when unavailable)", "cuda"},
+    {0, NULL, NULL},
+  };
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstPrimitiveDevice", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+G_DEFINE_TYPE (GstPrimitive, gst_primitive, GST_TYPE_VIDEO_FILTER);
+GST_ELEMENT_REGISTER_DEFINE (primitive, "primitive", GST_RANK_NONE, GST_TYPE_PRIMITIVE);
+
+static gboolean
+parse_background (const gchar * s, gboolean * use, guint8 rgb[3])
+{
+  if (!s || !*s || !g_ascii_strcasecmp (s, "avg")) {
+    *use = FALSE;
+    return TRUE;
+  }
+  if (*s == '#')
+    s++;
+  if (strlen (s) != 6 || strspn (s, "0123456789abcdefABCDEF") != 6)
+    return FALSE;
+  guint64 v = g_ascii_strtoull (s, NULL, 16);
+  rgb[0] = (guint8) (v >> 16), rgb[1] = (guint8) (v >> 8), rgb[2] = (guint8) v;
+  *use = TRUE;
+  return TRUE;
+}
+
+/* Exactly one "%d" and no other conversion. */
+static gboolean
+valid_pattern (const gchar * s)
+{
+  const gchar *p = s ? strstr (s, "%d") : NULL;
+  return p && !strchr (p + 2, '%') && !memchr (s, '%', (gsize) (p - s));
+}
+
+static void
+gst_primitive_set_property (GObject * object, guint prop_id, const GValue * value, GParamSpec * pspec)
+{
+  GstPrimitive *self = GST_PRIMITIVE (object);
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_SHAPES: self->shapes = g_value_get_uint (value); break;
+    case PROP_SHAPE: self->shape = (PmShapeKind) g_value_get_enum (value); break;
+    case PROP_ALPHA: self->alpha = g_value_get_uint (value); break;
+    case PROP_WORKING_SIZE: self->working_size = g_value_get_uint (value); break;
+    case PROP_SEED: self->seed = g_value_get_uint (value); break;
+    case PROP_THREADS: self->threads = g_value_get_uint (value); break;
+    case PROP_BACKGROUND:{
+      const gchar *s = g_value_get_string (value);
+      gboolean use;
+      guint8 rgb[3];
+      if (parse_background (s, &use, rgb)) {
+        g_free (self->background);
+        self->background = g_strdup (s && *s ? s : "avg");
+        self->use_background = use;
+        memcpy (self->background_rgb, rgb, 3);
+      } else {
+        GST_WARNING_OBJECT (self, "ignoring background \"%s\": expected \"avg\" or a colour like #ff8800", s);
+      }
+      break;
+    }
+    case PROP_DEVICE: self->device = (GstPrimitiveDevice) g_value_get_enum (value); break;
+    case PROP_WARM_START: self->warm_start = g_value_get_boolean (value); break;
+    case PROP_KEYFRAME_INTERVAL: self->keyframe_interval = g_value_get_uint (value); break;
+    case PROP_SCENE_THRESHOLD: self->scene_threshold = g_value_get_double (value); break;
+    case PROP_BUDGET: self->budget = g_value_get_uint (value); break;
+    case PROP_SVG_LOCATION:{
+      const gchar *s = g_value_get_string (value);
+      if (!s || !*s || valid_pattern (s)) {
+        g_free (self->svg_location);
+        self->svg_location = s && *s ? g_strdup (s) : NULL;
+      } else {
+        GST_WARNING_OBJECT (self, "ignoring svg-location \"%s\": it needs exactly one %%d", s);
+      }
+      break;
+    }
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec); break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_primitive_get_property (GObject * object, guint prop_id, GValue * value, GParamSpec * pspec)
+{
+  GstPrimitive *self = GST_PRIMITIVE (object);
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_SHAPES: g_value_set_uint (value, self->shapes); break;
+    case PROP_SHAPE: g_value_set_enum (value, self->shape); break;
+    case PROP_ALPHA: g_value_set_uint (value, self->alpha); break;
+    case PROP_WORKING_SIZE: g_value_set_uint (value, self->working_size); break;
+    case PROP_SEED: g_value_set_uint (value, self->seed); break;
+    case PROP_THREADS: g_value_set_uint (value, self->threads); break;
+    case PROP_BACKGROUND: g_value_set_string (value, self->background); break;
+    case PROP_DEVICE: g_value_set_enum (value, self->device); break;
+    case PROP_WARM_START: g_value_set_boolean (value, self->warm_start); break;
+    case PROP_KEYFRAME_INTERVAL: g_value_set_uint (value, self->keyframe_interval); break;
+    case PROP_SCENE_THRESHOLD: g_value_set_double (value, self->scene_threshold); break;
+    case PROP_BUDGET: g_value_set_uint (value, self->budget); break;
+    case PROP_SVG_LOCATION: g_value_set_string (value, self->svg_location); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec); break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+drop_model (GstPrimitive * self)
+{
+  pm_model_free (self->model);
+  self->model = NULL;
+}
+
+static void
+gst_primitive_finalize (GObject * object)
+{
+  GstPrimitive *self = GST_PRIMITIVE (object);
+  drop_model (self);
+  g_free (self->background);
+  g_free (self->svg_location);
+  G_OBJECT_CLASS (gst_primitive_parent_class)->finalize (object);
+}
+
+static gboolean
+gst_primitive_start (GstBaseTransform * trans)
+{
+  GstPrimitive *self = GST_PRIMITIVE (trans);
+  GST_OBJECT_LOCK (self);
+  GstPrimitiveDevice device = self->device;
+  GST_OBJECT_UNLOCK (self);
+  if (device == GST_PRIMITIVE_DEVICE_CUDA) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("device=cuda, but this build has no CUDA backend"),
+        ("use device=auto or device=cpu"));
+    return FALSE;
+  }
+  GST_INFO_OBJECT (self, "using the CPU backend%s",
+      device == GST_PRIMITIVE_DEVICE_AUTO ? " (no CUDA backend in this build)" : "");
+  self->reset = TRUE;
+  self->live_known = FALSE;
+  self->frame_index = 0;
+  return TRUE;
+}
+
+static gboolean
+gst_primitive_stop (GstBaseTransform * trans)
+{
+  drop_model (GST_PRIMITIVE (trans));
+  return TRUE;
+}
+
+static gboolean
+gst_primitive_sink_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstPrimitive *self = GST_PRIMITIVE (trans);
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_FLUSH_STOP:
+    case GST_EVENT_STREAM_START:
+    case GST_EVENT_SEGMENT:
+      self->reset = TRUE;       /* seek, new stream: the old shapes belong to other pictures */
+      break;
+    default:
+      break;
+  }
+  return GST_BASE_TRANSFORM_CLASS (gst_primitive_parent_class)->sink_event (trans, event);
+}
+
+static gboolean
+gst_primitive_set_info (GstVideoFilter * filter, GstCaps * incaps, GstVideoInfo * in_info, GstCaps * outcaps,
+    GstVideoInfo * out_info)
+{
+  GstPrimitive *self = GST_PRIMITIVE (filter);
+  (void) incaps, (void) outcaps, (void) out_info;
+  GST_DEBUG_OBJECT (self, "%dx%d %s", GST_VIDEO_INFO_WIDTH (in_info), GST_VIDEO_INFO_HEIGHT (in_info),
+      GST_VIDEO_INFO_NAME (in_info));
+  self->reset = TRUE;
+  self->live_known = FALSE;
+  return TRUE;
+}
+
+static gboolean
+frame_to_pm (GstVideoFrame * vf, PmFrame * f)
+{
+  switch (GST_VIDEO_FRAME_FORMAT (vf)) {
+    case GST_VIDEO_FORMAT_RGBA: f->format = PM_FORMAT_RGBA; break;
+    case GST_VIDEO_FORMAT_BGRA: f->format = PM_FORMAT_BGRA; break;
+    case GST_VIDEO_FORMAT_RGBx: f->format = PM_FORMAT_RGBX; break;
+    case GST_VIDEO_FORMAT_BGRx: f->format = PM_FORMAT_BGRX; break;
+    case GST_VIDEO_FORMAT_ARGB: f->format = PM_FORMAT_ARGB; break;
+    case GST_VIDEO_FORMAT_ABGR: f->format = PM_FORMAT_ABGR; break;
+    case GST_VIDEO_FORMAT_xRGB: f->format = PM_FORMAT_XRGB; break;
+    case GST_VIDEO_FORMAT_xBGR: f->format = PM_FORMAT_XBGR; break;
+    case GST_VIDEO_FORMAT_RGB: f->format = PM_FORMAT_RGB; break;
+    case GST_VIDEO_FORMAT_BGR: f->format = PM_FORMAT_BGR; break;
+    case GST_VIDEO_FORMAT_I420: f->format = PM_FORMAT_I420; break;
+    case GST_VIDEO_FORMAT_NV12: f->format = PM_FORMAT_NV12; break;
+    default: return FALSE;
+  }
+  f->width = GST_VIDEO_FRAME_WIDTH (vf);
+  f->height = GST_VIDEO_FRAME_HEIGHT (vf);
+  for (guint i = 0; i < 3; i++) {
+    gboolean has = i < GST_VIDEO_FRAME_N_PLANES (vf);
+    f->data[i] = has ? GST_VIDEO_FRAME_PLANE_DATA (vf, i) : NULL;
+    f->stride[i] = has ? GST_VIDEO_FRAME_PLANE_STRIDE (vf, i) : 0;
+  }
+  return TRUE;
+}
+
+/* Live sources must not be slowed below their frame rate; files get the full search. */
+static void
+check_live (GstPrimitive * self)
+{
+  GstQuery *q = gst_query_new_latency ();
+  gboolean live = FALSE;
+  if (gst_pad_peer_query (GST_BASE_TRANSFORM_SINK_PAD (self), q))
+    gst_query_parse_latency (q, &live, NULL, NULL);
+  gst_query_unref (q);
+  self->live = live;
+  self->live_known = TRUE;
+  self->effort = live ? 0.25 : 1.0;
+  GST_INFO_OBJECT (self, "%s source", live ? "live" : "non-live");
+}
+
+static GstClockTime
+frame_duration (GstPrimitive * self, GstBuffer * buf)
+{
+  GstVideoInfo *info = &GST_VIDEO_FILTER (self)->in_info;
+  if (GST_VIDEO_INFO_FPS_N (info) > 0 && GST_VIDEO_INFO_FPS_D (info) > 0)
+    return gst_util_uint64_scale_int (GST_SECOND, GST_VIDEO_INFO_FPS_D (info), GST_VIDEO_INFO_FPS_N (info));
+  if (GST_BUFFER_DURATION_IS_VALID (buf))
+    return GST_BUFFER_DURATION (buf);
+  return GST_SECOND / 30;
+}
+
+static GstFlowReturn
+write_svg (GstPrimitive * self, const gchar * pattern, guint64 index, gint w, gint h)
+{
+  const gchar *p = strstr (pattern, "%d");
+  gchar *path = g_strdup_printf ("%.*s%" G_GUINT64_FORMAT "%s", (int) (p - pattern), pattern, index, p + 2);
+  gchar *svg = pm_model_svg (self->model, w, h);
+  GError *err = NULL;
+  gboolean ok = svg && g_file_set_contents (path, svg, -1, &err);
+  if (!ok) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE, ("Could not write SVG file \"%s\".", path),
+        ("%s", err ? err->message : "out of memory"));
+  }
+  g_clear_error (&err);
+  g_free (svg);
+  g_free (path);
+  return ok ? GST_FLOW_OK : GST_FLOW_ERROR;
+}
+
+static GstFlowReturn
+gst_primitive_transform_frame_ip (GstVideoFilter * filter, GstVideoFrame * frame)
+{
+  GstPrimitive *self = GST_PRIMITIVE (filter);
+  PmFrame pf;
+  char err[256];
+  if (!frame_to_pm (frame, &pf))
+    return GST_FLOW_NOT_NEGOTIATED;
+  if (!self->live_known)
+    check_live (self);
+
+  GST_OBJECT_LOCK (self);
+  PmConfig cfg;
+  pm_config_init (&cfg);
+  cfg.working_size = (int) self->working_size;
+  cfg.kind = self->shape;
+  cfg.alpha = (int) self->alpha;
+  cfg.use_background = self->use_background;
+  memcpy (cfg.background, self->background_rgb, 3);
+  cfg.seed = self->seed;
+  cfg.threads = (int) self->threads;
+  int nshapes = (int) self->shapes;
+  gboolean warm = self->warm_start;
+  guint keyint = self->keyframe_interval;
+  gdouble scene = self->scene_threshold;
+  guint budget_ms = self->budget;
+  gchar *svg_location = g_strdup (self->svg_location);
+  GST_OBJECT_UNLOCK (self);
+
+  /* Effort: the full search scaled down when a time budget is in force. */
+  GstClockTime budget = budget_ms ? budget_ms * GST_MSECOND
+      : (self->live ? frame_duration (self, frame->buffer) * 4 / 5 : GST_CLOCK_TIME_NONE);
+  gdouble e = GST_CLOCK_TIME_IS_VALID (budget) ? self->effort : 1.0;
+  cfg.climbs = MAX (2, (int) (24 * e + 0.5));
+  cfg.candidates = MAX (8, (int) (100 * e + 0.5));
+  cfg.max_age = MAX (16, (int) (300 * e + 0.5));
+  int refine = MAX (4, (int) (REFINE_TRIES * e + 0.5));
+  int replace = MAX (1, (int) (REPLACE_ROUNDS * e + 0.5));
+
+  gint64 t0 = g_get_monotonic_time ();
+  gboolean cold = self->reset || !warm || !self->model || (keyint && self->frames_since_key >= keyint)
+      || GST_BUFFER_FLAG_IS_SET (frame->buffer, GST_BUFFER_FLAG_DISCONT);
+  if (self->model && self->model_threads != (guint) cfg.threads)
+    drop_model (self);          /* the pool size is fixed per model */
+  if (!self->model) {
+    self->model = pm_model_new (&cfg, &pf, err, sizeof err);
+    self->model_threads = (guint) cfg.threads;
+    cold = TRUE;
+  } else {
+    pm_model_configure (self->model, &cfg);
+    if (pm_model_set_target (self->model, &pf, err, sizeof err) < 0)
+      drop_model (self);
+    else if (scene > 0.0 && pm_model_target_change (self->model) > scene * 255.0) {
+      GST_DEBUG_OBJECT (self, "scene change (%.1f)", pm_model_target_change (self->model));
+      cold = TRUE;
+    }
+  }
+  if (!self->model) {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Could not set up the shape model."), ("%s", err));
+    g_free (svg_location);
+    return GST_FLOW_ERROR;
+  }
+  if (!cold) {
+    /* Warm frames add few shapes (top-up, replacements): a lighter search per shape is enough. */
+    PmConfig light = cfg;
+    light.climbs = MAX (2, cfg.climbs / WARM_SEARCH_DIVISOR);
+    light.candidates = MAX (8, cfg.candidates / 2);
+    light.max_age = MAX (16, cfg.max_age / 2);
+    pm_model_configure (self->model, &light);
+  }
+  if (cold) {
+    pm_model_reset (self->model);
+    for (int i = 0; i < nshapes; i++)
+      pm_model_step (self->model);
+    self->frames_since_key = 0;
+    self->reset = FALSE;
+  } else {
+    pm_model_warm_start (self->model, nshapes, refine, replace);
+  }
+  self->frames_since_key++;
+
+  if (GST_CLOCK_TIME_IS_VALID (budget)) {
+    GstClockTime spent = (GstClockTime) (g_get_monotonic_time () - t0) * GST_USECOND;
+    if (spent > budget)
+      self->effort = MAX (0.02, self->effort * MAX (0.5, (gdouble) budget / spent));
+    else if (spent < budget / 2)
+      self->effort = MIN (1.0, self->effort * 1.2);
+  }
+
+  pm_render (self->model, &pf);
+
+  int ww, wh;
+  guint8 bg[3];
+  pm_model_working_size (self->model, &ww, &wh);
+  pm_model_background (self->model, bg);
+  int n = pm_model_shape_count (self->model);
+  const PmShape *src = pm_model_shapes (self->model);
+  GstPrimitiveShape *shapes = g_new (GstPrimitiveShape, MAX (n, 1));
+  for (int i = 0; i < n; i++) {
+    shapes[i].kind = src[i].kind;
+    memcpy (shapes[i].p, src[i].p, sizeof shapes[i].p);
+    memcpy (shapes[i].rgba, src[i].rgba, 4);
+  }
+  gst_buffer_add_primitive_meta (frame->buffer, shapes, (guint) n, bg, ww, wh, pm_model_score (self->model));
+  g_free (shapes);
+
+  GstFlowReturn ret = GST_FLOW_OK;
+  if (svg_location)
+    ret = write_svg (self, svg_location, self->frame_index, pf.width, pf.height);
+  self->frame_index++;
+  g_free (svg_location);
+  return ret;
+}
+
+static void
+gst_primitive_class_init (GstPrimitiveClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
+  GstVideoFilterClass *filter_class = GST_VIDEO_FILTER_CLASS (klass);
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING;
+
+  gobject_class->set_property = gst_primitive_set_property;
+  gobject_class->get_property = gst_primitive_get_property;
+  gobject_class->finalize = gst_primitive_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_SHAPES,
+      g_param_spec_uint ("shapes", "Shapes", "Number of shapes per frame", 1, 10000, DEFAULT_SHAPES, rw));
+  g_object_class_install_property (gobject_class, PROP_SHAPE,
+      g_param_spec_enum ("shape", "Shape", "Kind of shape", GST_TYPE_PRIMITIVE_SHAPE, PM_SHAPE_TRIANGLE, rw));
+  g_object_class_install_property (gobject_class, PROP_ALPHA,
+      g_param_spec_uint ("alpha", "Alpha", "Opacity of every shape, 1..255; 0 chooses it per shape", 0, 255,
+          DEFAULT_ALPHA, rw));
+  g_object_class_install_property (gobject_class, PROP_WORKING_SIZE,
+      g_param_spec_uint ("working-size", "Working size",
+          "Long side, in pixels, of the downscaled frame the shapes are fitted to (never upscaled). "
+          "Larger is finer and slower", 16, 1024, DEFAULT_WORKING_SIZE, rw));
+  g_object_class_install_property (gobject_class, PROP_SEED,
+      g_param_spec_uint ("seed", "Seed", "Random seed: the same seed and input give the same output", 0,
+          G_MAXUINT, 1, rw));
+  g_object_class_install_property (gobject_class, PROP_THREADS,
+      g_param_spec_uint ("threads", "Threads",
+          "Worker threads, 0 = all cores. A change restarts the search from nothing", 0, 256, 0, rw));
+  g_object_class_install_property (gobject_class, PROP_BACKGROUND,
+      g_param_spec_string ("background", "Background",
+          "Colour under the shapes: \"avg\" (each frame's average) or \"#rrggbb\"", "avg", rw));
+  g_object_class_install_property (gobject_class, PROP_DEVICE,
+      g_param_spec_enum ("device", "Device",
+          "Where the search runs. This build has no CUDA backend: auto uses the CPU, cuda fails to start",
+          GST_TYPE_PRIMITIVE_DEVICE, GST_PRIMITIVE_DEVICE_AUTO,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_WARM_START,
+      g_param_spec_boolean ("warm-start", "Warm start",
+          "Start each frame from the previous frame's shapes (faster, no flicker) instead of from nothing",
+          TRUE, rw));
+  g_object_class_install_property (gobject_class, PROP_KEYFRAME_INTERVAL,
+      g_param_spec_uint ("keyframe-interval", "Keyframe interval",
+          "Search from nothing every N frames, 0 = never", 0, G_MAXUINT, 0, rw));
+  g_object_class_install_property (gobject_class, PROP_SCENE_THRESHOLD,
+      g_param_spec_double ("scene-threshold", "Scene threshold",
+          "Search from nothing when the mean difference between consecutive frames exceeds this share "
+          "of full scale (0 = never)", 0.0, 1.0, DEFAULT_SCENE_THRESHOLD, rw));
+  g_object_class_install_property (gobject_class, PROP_BUDGET,
+      g_param_spec_uint ("budget", "Budget",
+          "Optimisation time per frame in milliseconds; the search effort adapts to it. 0 = automatic: "
+          "80% of the frame duration for live sources, the full search otherwise", 0, 60000, 0, rw));
+  g_object_class_install_property (gobject_class, PROP_SVG_LOCATION,
+      g_param_spec_string ("svg-location", "SVG location",
+          "Write each frame's shapes as SVG to this path; one %d is replaced by the frame number "
+          "(e.g. frame-%d.svg). Empty: no SVG", NULL, rw));
+
+  gst_element_class_set_static_metadata (element_class, "Primitive shapes", "Filter/Effect/Video",
+      "Redraws video as a few hundred geometric shapes (triangles, ellipses, ...), warm-started from "
+      "frame to frame", "gst-primitive developers");
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+
+  trans_class->start = GST_DEBUG_FUNCPTR (gst_primitive_start);
+  trans_class->stop = GST_DEBUG_FUNCPTR (gst_primitive_stop);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_primitive_sink_event);
+  filter_class->set_info = GST_DEBUG_FUNCPTR (gst_primitive_set_info);
+  filter_class->transform_frame_ip = GST_DEBUG_FUNCPTR (gst_primitive_transform_frame_ip);
+
+  gst_type_mark_as_plugin_api (GST_TYPE_PRIMITIVE_SHAPE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_PRIMITIVE_DEVICE, 0);
+  GST_DEBUG_CATEGORY_INIT (gst_primitive_debug, "primitive", 0, "primitive shapes filter");
+}
+
+static void
+gst_primitive_init (GstPrimitive * self)
+{
+  self->shapes = DEFAULT_SHAPES;
+  self->shape = PM_SHAPE_TRIANGLE;
+  self->alpha = DEFAULT_ALPHA;
+  self->working_size = DEFAULT_WORKING_SIZE;
+  self->seed = 1;
+  self->background = g_strdup ("avg");
+  self->device = GST_PRIMITIVE_DEVICE_AUTO;
+  self->warm_start = TRUE;
+  self->scene_threshold = DEFAULT_SCENE_THRESHOLD;
+  self->effort = 1.0;
+  self->reset = TRUE;
+}

@@ -1,0 +1,53 @@
+#ifndef GST_PRIMITIVE_ELEMENT_H
+#define GST_PRIMITIVE_ELEMENT_H
+
+#include <gst/video/gstvideofilter.h>
+#include <gst/video/video.h>
+
+#include "primitive.h"
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_PRIMITIVE (gst_primitive_get_type ())
+G_DECLARE_FINAL_TYPE (GstPrimitive, gst_primitive, GST, PRIMITIVE, GstVideoFilter)
+
+typedef enum {
+  GST_PRIMITIVE_DEVICE_AUTO,
+  GST_PRIMITIVE_DEVICE_CPU,
+  GST_PRIMITIVE_DEVICE_CUDA,
+} GstPrimitiveDevice;
+
+struct _GstPrimitive {
+  GstVideoFilter parent;
+
+  /* properties, guarded by the object lock */
+  guint shapes;
+  PmShapeKind shape;
+  guint alpha;
+  guint working_size;
+  guint seed;
+  guint threads;
+  gchar *background;
+  gboolean use_background;
+  guint8 background_rgb[3];
+  GstPrimitiveDevice device;
+  gboolean warm_start;
+  guint keyframe_interval;
+  gdouble scene_threshold;
+  guint budget;
+  gchar *svg_location;
+
+  /* streaming thread only */
+  PmModel *model;
+  guint model_threads;
+  gboolean reset;
+  guint64 frames_since_key;
+  guint64 frame_index;
+  gboolean live_known, live;
+  gdouble effort; /* 0..1 share of the full search, adapted to the budget */
+};
+
+GST_ELEMENT_REGISTER_DECLARE (primitive);
+
+G_END_DECLS
+#endif
