@@ -349,6 +349,10 @@ static void refit(PmModel *m, const PmShape *src, int n, int shape_count, int re
   m->nshapes = kept;
 }
 
+/* A change to the shape list must lower the error by at least 1/PM_STEADY_GAIN of it: changes
+ * for less would only make a static scene shimmer. */
+#define PM_STEADY_GAIN 1000
+
 /* Moving content leaves shapes that still pay a little where they are, while the new
  * position of the content has none. One round: drop the shape that pays least, search a new one
  * on top, and keep the change only if the whole picture gained (so a static scene settles). */
@@ -365,7 +369,7 @@ static int replace_weakest(PmModel *m, int shape_count, PmShape *saved, double *
   memmove(saved + weakest, saved + weakest + 1, sizeof *saved * (size_t)(n - 1 - weakest));
   refit(m, saved, n - 1, shape_count, 0, NULL);
   pm_model_step(m);
-  if (m->err < before) return 1;
+  if (m->err < before - before / PM_STEADY_GAIN) return 1;
   return -1;
 }
 
@@ -386,7 +390,7 @@ double pm_model_warm_start(PmModel *m, int shape_count, int refine_tries, int re
     int kept = m->nshapes;
     memcpy(saved, m->shapes, sizeof *saved * (size_t)kept);
     refit(m, saved, kept, shape_count, refine_tries, NULL);
-    if (m->err > plain) refit(m, saved, kept, shape_count, 0, NULL);
+    if (m->err >= plain - plain / PM_STEADY_GAIN) refit(m, saved, kept, shape_count, 0, NULL);
   }
   while (m->nshapes < shape_count) pm_model_step(m);
   for (int r = 0; r < replace_rounds; r++) {
@@ -508,6 +512,7 @@ void pm_model_free(PmModel *m) {
 
 void pm_model_reset(PmModel *m) {
   m->nshapes = 0;
+  m->counter = 0; /* a cold start repeats exactly, whatever came before */
   fill_background(m);
 }
 

@@ -96,7 +96,8 @@ int pm_model_set_target(PmModel *m, const PmFrame *target, char *err, size_t err
  * new one, each kept only if the picture gains. Returns the score. */
 double pm_model_warm_start(PmModel *m, int shape_count, int refine_tries, int replace_rounds);
 
-/* Drops all shapes (a cold start on the current target). */
+/* Drops all shapes and restarts the random streams: a cold start on the current target that
+ * gives the same result as a new model would. */
 void pm_model_reset(PmModel *m);
 
 /* Changes the search settings (kind, alpha, seed, effort, background) of a live model. */

@@ -300,7 +300,11 @@ check_live (GstPrimitive * self)
   gst_query_unref (q);
   self->live = live;
   self->live_known = TRUE;
-  self->effort = live ? 0.25 : 1.0;
+  /* With the automatic budget on a live source, start with a quick search and let the effort
+   * grow while frames finish early; an explicit budget starts from the full search. */
+  GST_OBJECT_LOCK (self);
+  self->effort = live && self->budget == 0 ? 0.25 : 1.0;
+  GST_OBJECT_UNLOCK (self);
   GST_INFO_OBJECT (self, "%s source", live ? "live" : "non-live");
 }
 

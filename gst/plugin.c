@@ -11,5 +11,5 @@ plugin_init (GstPlugin * plugin)
 }
 
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, primitive,
-    "Redraws video as geometric shapes", plugin_init, "0.1.0", "MIT", "gst-primitive",
+    "Redraws video as geometric shapes", plugin_init, "0.1.0", "MIT/X11", "gst-primitive",
     "https://github.com/fogleman/primitive")

@@ -1,0 +1,331 @@
+/* Tests of the primitive element through GstHarness. */
+#include <glib/gstdio.h>
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+#include <gst/video/video.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gstprimitivemeta.h"
+
+static const gchar *formats[] = {"RGBA", "BGRA", "RGBx", "BGRx", "ARGB", "ABGR",
+                                 "xRGB", "xBGR", "RGB",  "BGR",  "I420", "NV12"};
+
+/* A frame of three flat rectangles on a plain background, in any supported format. */
+static GstBuffer *make_frame(const gchar *format, gint w, gint h, gint shift) {
+  GstVideoInfo info;
+  gst_video_info_set_format(&info, gst_video_format_from_string(format), w, h);
+  GstBuffer *buf = gst_buffer_new_allocate(NULL, GST_VIDEO_INFO_SIZE(&info), NULL);
+  GstVideoFrame vf;
+  fail_unless(gst_video_frame_map(&vf, &info, buf, GST_MAP_WRITE));
+  const GstVideoFormatInfo *fi = info.finfo;
+  for (gint y = 0; y < h; y++)
+    for (gint x = 0; x < w; x++) {
+      guint8 r = 30, g = 60, b = 90;
+      if (x >= w / 8 + shift && x < w / 2 + shift && y >= h / 8 && y < h / 2) r = 220, g = 40, b = 40;
+      if (x >= w / 3 && x < 3 * w / 4 && y >= h / 3 && y < 5 * h / 6) r = 40, g = 200, b = 60;
+      if (x >= 5 * w / 8 && x < 7 * w / 8 && y >= h / 16 && y < h / 4) r = 250, g = 250, b = 210;
+      if (GST_VIDEO_FORMAT_INFO_IS_YUV(fi)) {
+        guint8 *Y = GST_VIDEO_FRAME_PLANE_DATA(&vf, 0), *U = GST_VIDEO_FRAME_PLANE_DATA(&vf, 1);
+        gint ys = GST_VIDEO_FRAME_PLANE_STRIDE(&vf, 0), us = GST_VIDEO_FRAME_PLANE_STRIDE(&vf, 1);
+        Y[y * ys + x] = (guint8)(16 + (66 * r + 129 * g + 25 * b) / 256);
+        guint8 u = (guint8)(128 + (-38 * r - 74 * g + 112 * b) / 256), v = (guint8)(128 + (112 * r - 94 * g - 18 * b) / 256);
+        if (GST_VIDEO_FRAME_FORMAT(&vf) == GST_VIDEO_FORMAT_I420) {
+          guint8 *V = GST_VIDEO_FRAME_PLANE_DATA(&vf, 2);
+          U[(y / 2) * us + x / 2] = u;
+          V[(y / 2) * GST_VIDEO_FRAME_PLANE_STRIDE(&vf, 2) + x / 2] = v;
+        } else {
+          U[(y / 2) * us + (x / 2) * 2] = u;
+          U[(y / 2) * us + (x / 2) * 2 + 1] = v;
+        }
+      } else {
+        guint8 *p = (guint8 *)GST_VIDEO_FRAME_PLANE_DATA(&vf, 0) + y * GST_VIDEO_FRAME_PLANE_STRIDE(&vf, 0) +
+                    x * GST_VIDEO_FRAME_COMP_PSTRIDE(&vf, 0);
+        p[GST_VIDEO_FRAME_COMP_OFFSET(&vf, GST_VIDEO_COMP_R)] = r;
+        p[GST_VIDEO_FRAME_COMP_OFFSET(&vf, GST_VIDEO_COMP_G)] = g;
+        p[GST_VIDEO_FRAME_COMP_OFFSET(&vf, GST_VIDEO_COMP_B)] = b;
+        if (GST_VIDEO_FORMAT_INFO_HAS_ALPHA(fi)) p[GST_VIDEO_FRAME_COMP_OFFSET(&vf, GST_VIDEO_COMP_A)] = 255;
+      }
+    }
+  gst_video_frame_unmap(&vf);
+  return buf;
+}
+
+static GstHarness *make_harness(const gchar *props, const gchar *format, gint w, gint h) {
+  gchar *desc = g_strdup_printf("primitive %s", props);
+  GstHarness *hn = gst_harness_new_parse(desc);
+  g_free(desc);
+  gchar *caps = g_strdup_printf("video/x-raw,format=%s,width=%d,height=%d,framerate=30/1", format, w, h);
+  gst_harness_set_src_caps_str(hn, caps);
+  g_free(caps);
+  return hn;
+}
+
+static double mean_abs_diff(GstBuffer *a, GstBuffer *b) {
+  GstMapInfo ma, mb;
+  fail_unless(gst_buffer_map(a, &ma, GST_MAP_READ));
+  fail_unless(gst_buffer_map(b, &mb, GST_MAP_READ));
+  fail_unless_equals_uint64(ma.size, mb.size);
+  guint64 s = 0;
+  for (gsize i = 0; i < ma.size; i++) s += (guint64)abs(ma.data[i] - mb.data[i]);
+  gst_buffer_unmap(a, &ma);
+  gst_buffer_unmap(b, &mb);
+  return (double)s / (double)ma.size;
+}
+
+GST_START_TEST(test_every_format) {
+  for (guint i = 0; i < G_N_ELEMENTS(formats); i++) {
+    GstHarness *hn = make_harness("shapes=5 threads=1", formats[i], 64, 48);
+    GstBuffer *in = make_frame(formats[i], 64, 48, 0);
+    gsize size = gst_buffer_get_size(in);
+    GstBuffer *out = gst_harness_push_and_pull(hn, in);
+    fail_unless(out != NULL, "%s: no output", formats[i]);
+    fail_unless_equals_uint64(gst_buffer_get_size(out), size);
+    GstPrimitiveMeta *meta = gst_primitive_meta_find(out);
+    fail_unless(meta != NULL, "%s: no GstPrimitiveMeta", formats[i]);
+    fail_unless_equals_int(meta->n_shapes, 5);
+    fail_unless(meta->score < 0.2);
+    GstCaps *caps = gst_pad_get_current_caps(hn->sinkpad);
+    fail_unless(caps != NULL);
+    GstStructure *st = gst_caps_get_structure(caps, 0);
+    fail_unless_equals_string(gst_structure_get_string(st, "format"), formats[i]);
+    gst_caps_unref(caps);
+    gst_buffer_unref(out);
+    gst_harness_teardown(hn);
+  }
+}
+GST_END_TEST;
+
+/* Rectangles approximate a frame of rectangles closely. */
+GST_START_TEST(test_rectangles_close) {
+  GstHarness *hn = make_harness("shapes=20 shape=rectangle", "RGB", 160, 90);
+  GstBuffer *in = make_frame("RGB", 160, 90, 0);
+  GstBuffer *ref = gst_buffer_copy(in);
+  GstBuffer *out = gst_harness_push_and_pull(hn, in);
+  double d = mean_abs_diff(out, ref);
+  GstPrimitiveMeta *meta = gst_primitive_meta_find(out);
+  GST_INFO("rectangles: score %f, mean abs diff %f", meta->score, d);
+  fail_unless(meta->score < 0.03, "score %f", meta->score);
+  fail_unless(d < 6.0, "mean abs diff %f", d);
+  gst_buffer_unref(out), gst_buffer_unref(ref);
+  gst_harness_teardown(hn);
+}
+GST_END_TEST;
+
+/* A static input gives steady output once warm: with the full search (budget high) after 10
+ * frames; on a live source (the harness is one), where the first frames get a quick search and
+ * improve from there, after 20. */
+static double static_diff(const gchar *props, int frames, int settle) {
+  GstHarness *hn = make_harness(props, "I420", 160, 120);
+  GstBuffer *prev = NULL;
+  double worst = 0;
+  for (int i = 0; i < frames; i++) {
+    GstBuffer *out = gst_harness_push_and_pull(hn, make_frame("I420", 160, 120, 0));
+    if (prev && i > settle) worst = MAX(worst, mean_abs_diff(out, prev));
+    if (prev) gst_buffer_unref(prev);
+    prev = out;
+  }
+  gst_buffer_unref(prev);
+  gst_harness_teardown(hn);
+  return worst;
+}
+
+GST_START_TEST(test_static_is_steady) {
+  double full = static_diff("shapes=30 budget=60000", 25, 10);
+  double live = static_diff("shapes=30", 40, 20);
+  GST_INFO("static input: largest frame-to-frame difference %f (full search), %f (live budget)", full, live);
+  fail_unless(full < 0.5, "full search: consecutive frames differ by %f", full);
+  fail_unless(live < 0.5, "live budget: consecutive frames differ by %f", live);
+}
+GST_END_TEST;
+
+static GstBuffer *run_frames(const gchar *props, int n) {
+  GstHarness *hn = make_harness(props, "RGB", 96, 64);
+  GstBuffer *out = NULL;
+  for (int i = 0; i < n; i++) {
+    if (out) gst_buffer_unref(out);
+    out = gst_harness_push_and_pull(hn, make_frame("RGB", 96, 64, i));
+  }
+  gst_harness_teardown(hn);
+  return out;
+}
+
+GST_START_TEST(test_same_seed_same_output) {
+  GstBuffer *a = run_frames("shapes=15 seed=5 threads=1 budget=60000", 3);
+  GstBuffer *b = run_frames("shapes=15 seed=5 threads=2 budget=60000", 3);
+  GstBuffer *c = run_frames("shapes=15 seed=6 threads=2 budget=60000", 3);
+  fail_unless(mean_abs_diff(a, b) == 0.0, "same seed, different output");
+  fail_unless(mean_abs_diff(a, c) > 0.0, "different seeds, same output");
+  gst_buffer_unref(a), gst_buffer_unref(b), gst_buffer_unref(c);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_renegotiation) {
+  GstHarness *hn = make_harness("shapes=10", "RGBA", 64, 48);
+  GstBuffer *out = gst_harness_push_and_pull(hn, make_frame("RGBA", 64, 48, 0));
+  fail_unless_equals_uint64(gst_buffer_get_size(out), 64 * 48 * 4);
+  gst_buffer_unref(out);
+  const gchar *next[][2] = {{"RGBA", "120x80"}, {"NV12", "33x17"}, {"BGR", "64x48"}};
+  for (guint i = 0; i < G_N_ELEMENTS(next); i++) {
+    gint w, h;
+    sscanf(next[i][1], "%dx%d", &w, &h);
+    gchar *caps = g_strdup_printf("video/x-raw,format=%s,width=%d,height=%d,framerate=30/1", next[i][0], w, h);
+    gst_harness_set_src_caps_str(hn, caps);
+    g_free(caps);
+    GstBuffer *in = make_frame(next[i][0], w, h, 0);
+    gsize size = gst_buffer_get_size(in);
+    out = gst_harness_push_and_pull(hn, in);
+    fail_unless(out != NULL);
+    fail_unless_equals_uint64(gst_buffer_get_size(out), size);
+    GstPrimitiveMeta *meta = gst_primitive_meta_find(out);
+    fail_unless(meta && meta->n_shapes == 10);
+    gst_buffer_unref(out);
+  }
+  gst_harness_teardown(hn);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_odd_and_huge_sizes) {
+  struct { const gchar *format; gint w, h; } cases[] = {
+      {"RGBA", 1, 1}, {"I420", 1, 1}, {"NV12", 2, 3}, {"RGB", 2, 3}, {"I420", 3, 5}, {"BGRx", 4096, 2160}};
+  for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+    GstHarness *hn = make_harness("shapes=8", cases[i].format, cases[i].w, cases[i].h);
+    for (int k = 0; k < 2; k++) {
+      GstBuffer *in = make_frame(cases[i].format, cases[i].w, cases[i].h, 0);
+      gsize size = gst_buffer_get_size(in);
+      GstBuffer *out = gst_harness_push_and_pull(hn, in);
+      fail_unless(out != NULL, "%s %dx%d", cases[i].format, cases[i].w, cases[i].h);
+      fail_unless_equals_uint64(gst_buffer_get_size(out), size);
+      gst_buffer_unref(out);
+    }
+    gst_harness_teardown(hn);
+  }
+}
+GST_END_TEST;
+
+GST_START_TEST(test_properties_while_playing) {
+  gchar *dir = g_dir_make_tmp("primitive-XXXXXX", NULL);
+  gchar *svg = g_build_filename(dir, "frame-%d.svg", NULL);
+  GstHarness *hn = make_harness("shapes=6", "BGRA", 80, 60);
+  struct { const gchar *name, *value; } changes[] = {
+      {"shapes", "12"}, {"shape", "ellipse"}, {"shape", "circle"}, {"shape", "rotated-rectangle"},
+      {"shape", "rotated-ellipse"}, {"shape", "bezier"}, {"shape", "polygon"}, {"shape", "any"},
+      {"shape", "rectangle"}, {"alpha", "0"}, {"alpha", "255"}, {"working-size", "64"}, {"working-size", "300"},
+      {"seed", "99"}, {"threads", "1"}, {"threads", "3"}, {"background", "#ff8800"}, {"background", "avg"},
+      {"warm-start", "false"}, {"warm-start", "true"}, {"keyframe-interval", "2"}, {"scene-threshold", "0.01"},
+      {"scene-threshold", "0"}, {"budget", "5"}, {"budget", "0"}, {"svg-location", svg}, {"shapes", "3"}};
+  int frames = 0;
+  GstElement *e = gst_harness_find_element(hn, "primitive");
+  for (guint i = 0; i < G_N_ELEMENTS(changes); i++) {
+    gst_util_set_object_arg(G_OBJECT(e), changes[i].name, changes[i].value);
+    GstBuffer *out = gst_harness_push_and_pull(hn, make_frame("BGRA", 80, 60, (int)i % 5));
+    fail_unless(out != NULL, "after %s=%s", changes[i].name, changes[i].value);
+    frames++;
+    gst_buffer_unref(out);
+  }
+  /* the last change (3 shapes) shows in the meta; the SVG of the last frame exists */
+  GstBuffer *out = gst_harness_push_and_pull(hn, make_frame("BGRA", 80, 60, 0));
+  fail_unless_equals_int(gst_primitive_meta_find(out)->n_shapes, 3);
+  gst_buffer_unref(out);
+  gchar *name = g_strdup_printf("frame-%d.svg", frames);
+  gchar *path = g_build_filename(dir, name, NULL);
+  gchar *text = NULL;
+  fail_unless(g_file_get_contents(path, &text, NULL, NULL), "no %s", path);
+  fail_unless(g_str_has_prefix(text, "<svg") && strstr(text, "</svg>"));
+  g_free(text), g_free(name), g_free(path);
+  /* bad values are refused and leave the property as it was */
+  g_object_set(e, "background", "not-a-colour", "svg-location", "no-pattern.svg", NULL);
+  gchar *bg = NULL, *loc = NULL;
+  g_object_get(e, "background", &bg, "svg-location", &loc, NULL);
+  fail_unless_equals_string(bg, "avg");
+  fail_unless_equals_string(loc, svg);
+  g_free(bg), g_free(loc);
+  gst_object_unref(e);
+  gst_harness_teardown(hn);
+  GDir *d = g_dir_open(dir, 0, NULL);
+  const gchar *f;
+  while ((f = g_dir_read_name(d))) {
+    gchar *p = g_build_filename(dir, f, NULL);
+    g_unlink(p);
+    g_free(p);
+  }
+  g_dir_close(d);
+  g_rmdir(dir);
+  g_free(svg), g_free(dir);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_unwritable_svg_is_an_error) {
+  GstHarness *hn = make_harness("shapes=3 svg-location=/nonexistent-dir/f-%d.svg", "RGB", 32, 24);
+  fail_unless_equals_int(gst_harness_push(hn, make_frame("RGB", 32, 24, 0)), GST_FLOW_ERROR);
+  gst_harness_teardown(hn);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_device) {
+  GstElement *e = gst_element_factory_make("primitive", NULL);
+  GstElement *pipe = gst_pipeline_new(NULL);
+  GstElement *src = gst_element_factory_make("fakesrc", NULL), *sink = gst_element_factory_make("fakesink", NULL);
+  gst_bin_add_many(GST_BIN(pipe), src, e, sink, NULL);
+  gst_element_link_many(src, e, sink, NULL);
+  gst_util_set_object_arg(G_OBJECT(e), "device", "cuda");
+  fail_unless_equals_int(gst_element_set_state(pipe, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  gst_element_set_state(pipe, GST_STATE_NULL);
+  gst_util_set_object_arg(G_OBJECT(e), "device", "cpu");
+  fail_unless(gst_element_set_state(pipe, GST_STATE_PAUSED) != GST_STATE_CHANGE_FAILURE);
+  gst_element_set_state(pipe, GST_STATE_NULL);
+  gst_object_unref(pipe);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_state_cycling) {
+  GstHarness *hn = make_harness("shapes=4", "RGBx", 40, 30);
+  for (int i = 0; i < 40; i++) {
+    GstBuffer *out = gst_harness_push_and_pull(hn, make_frame("RGBx", 40, 30, i % 3));
+    fail_unless(out != NULL);
+    gst_buffer_unref(out);
+    fail_unless(gst_element_set_state(hn->element, GST_STATE_NULL) == GST_STATE_CHANGE_SUCCESS);
+    fail_unless(gst_element_set_state(hn->element, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
+    gst_harness_set_src_caps_str(hn, "video/x-raw,format=RGBx,width=40,height=30,framerate=30/1");
+  }
+  gst_harness_teardown(hn);
+}
+GST_END_TEST;
+
+/* After a flush the element starts over: the same frame gives the same picture as at first. */
+GST_START_TEST(test_flush_resets) {
+  GstHarness *hn = make_harness("shapes=10 budget=60000", "RGB", 64, 48);
+  GstBuffer *first = gst_harness_push_and_pull(hn, make_frame("RGB", 64, 48, 0));
+  for (int i = 1; i < 5; i++) gst_buffer_unref(gst_harness_push_and_pull(hn, make_frame("RGB", 64, 48, i)));
+  fail_unless(gst_harness_push_event(hn, gst_event_new_flush_start()));
+  fail_unless(gst_harness_push_event(hn, gst_event_new_flush_stop(TRUE)));
+  GstSegment seg;
+  gst_segment_init(&seg, GST_FORMAT_TIME);
+  fail_unless(gst_harness_push_event(hn, gst_event_new_segment(&seg)));
+  GstBuffer *again = gst_harness_push_and_pull(hn, make_frame("RGB", 64, 48, 0));
+  fail_unless(mean_abs_diff(first, again) == 0.0, "after a flush the picture differs");
+  gst_buffer_unref(first), gst_buffer_unref(again);
+  gst_harness_teardown(hn);
+}
+GST_END_TEST;
+
+static Suite *primitive_suite(void) {
+  Suite *s = suite_create("primitive");
+  TCase *tc = tcase_create("general");
+  tcase_set_timeout(tc, 300);
+  suite_add_tcase(s, tc);
+  tcase_add_test(tc, test_every_format);
+  tcase_add_test(tc, test_rectangles_close);
+  tcase_add_test(tc, test_static_is_steady);
+  tcase_add_test(tc, test_same_seed_same_output);
+  tcase_add_test(tc, test_renegotiation);
+  tcase_add_test(tc, test_odd_and_huge_sizes);
+  tcase_add_test(tc, test_properties_while_playing);
+  tcase_add_test(tc, test_unwritable_svg_is_an_error);
+  tcase_add_test(tc, test_device);
+  tcase_add_test(tc, test_state_cycling);
+  tcase_add_test(tc, test_flush_resets);
+  return s;
+}
+
+GST_CHECK_MAIN(primitive);
