@@ -124,6 +124,32 @@ int pm_render_shapes(const PmShape *shapes, int n, const uint8_t bg[3], int ww, 
 /* SVG document of the model at out_w x out_h; malloc'ed, caller frees. */
 char *pm_model_svg(const PmModel *m, int out_w, int out_h);
 
+/* ---- video: the per-frame policy shared by the GStreamer element and the frei0r plugin ---- */
+typedef struct {
+  PmConfig search;          /* kind, alpha, working size, seed, threads, background */
+  int shapes;               /* (100) */
+  int warm_start;           /* start from the previous frame's shapes (1) */
+  unsigned keyframe_interval; /* search from nothing every N frames, 0 = never (0) */
+  double scene_threshold;   /* search from nothing when the mean absolute change of the working
+                               image exceeds this share of full scale, 0 = never (0.25) */
+  double budget_ms;         /* optimisation time per frame; the effort adapts to it. <= 0: no
+                               limit, the full search, deterministic (0) */
+  double start_effort;      /* effort (0..1] of the first frames under a budget (1) */
+} PmVideoSettings;
+
+typedef struct PmVideo PmVideo;
+void pm_video_settings_init(PmVideoSettings *s);
+PmVideo *pm_video_new(void);
+void pm_video_free(PmVideo *v);
+/* The next frame is searched from nothing (flush, seek, discontinuity, new caps). */
+void pm_video_reset(PmVideo *v);
+/* Fits the shapes to `in` (warm or cold, as the settings say) and renders them into `out`
+ * (which may be `in`, or NULL for no rendering). Returns 0, or -1 with a message. */
+int pm_video_process(PmVideo *v, const PmVideoSettings *s, const PmFrame *in, PmFrame *out, char *err,
+                     size_t errlen);
+/* The model behind the last frame (NULL before the first): shapes, score, SVG. */
+const PmModel *pm_video_model(const PmVideo *v);
+
 const char *pm_shape_kind_name(PmShapeKind k);
 int pm_format_bytes_per_pixel(PmFormat f); /* packed formats: 3 or 4; YUV: 0 */
 

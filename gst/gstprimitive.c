@@ -42,11 +42,6 @@ enum {
 #define DEFAULT_ALPHA 128
 #define DEFAULT_WORKING_SIZE 256
 #define DEFAULT_SCENE_THRESHOLD 0.25
-/* Per frame at full effort: refinement mutations per kept shape, and rounds of replacing the
- * shape that pays least. */
-#define REFINE_TRIES 48
-#define REPLACE_ROUNDS 4
-#define WARM_SEARCH_DIVISOR 3
 
 #define GST_TYPE_PRIMITIVE_SHAPE (gst_primitive_shape_get_type ())
 static GType
@@ -189,17 +184,10 @@ gst_primitive_get_property (GObject * object, guint prop_id, GValue * value, GPa
 }
 
 static void
-drop_model (GstPrimitive * self)
-{
-  pm_model_free (self->model);
-  self->model = NULL;
-}
-
-static void
 gst_primitive_finalize (GObject * object)
 {
   GstPrimitive *self = GST_PRIMITIVE (object);
-  drop_model (self);
+  pm_video_free (self->video);
   g_free (self->background);
   g_free (self->svg_location);
   G_OBJECT_CLASS (gst_primitive_parent_class)->finalize (object);
@@ -219,16 +207,19 @@ gst_primitive_start (GstBaseTransform * trans)
   }
   GST_INFO_OBJECT (self, "using the CPU backend%s",
       device == GST_PRIMITIVE_DEVICE_AUTO ? " (no CUDA backend in this build)" : "");
-  self->reset = TRUE;
+  pm_video_free (self->video);
+  self->video = pm_video_new ();
   self->live_known = FALSE;
   self->frame_index = 0;
-  return TRUE;
+  return self->video != NULL;
 }
 
 static gboolean
 gst_primitive_stop (GstBaseTransform * trans)
 {
-  drop_model (GST_PRIMITIVE (trans));
+  GstPrimitive *self = GST_PRIMITIVE (trans);
+  pm_video_free (self->video);
+  self->video = NULL;
   return TRUE;
 }
 
@@ -240,7 +231,8 @@ gst_primitive_sink_event (GstBaseTransform * trans, GstEvent * event)
     case GST_EVENT_FLUSH_STOP:
     case GST_EVENT_STREAM_START:
     case GST_EVENT_SEGMENT:
-      self->reset = TRUE;       /* seek, new stream: the old shapes belong to other pictures */
+      if (self->video)          /* seek, new stream: the old shapes belong to other pictures */
+        pm_video_reset (self->video);
       break;
     default:
       break;
@@ -256,7 +248,8 @@ gst_primitive_set_info (GstVideoFilter * filter, GstCaps * incaps, GstVideoInfo 
   (void) incaps, (void) outcaps, (void) out_info;
   GST_DEBUG_OBJECT (self, "%dx%d %s", GST_VIDEO_INFO_WIDTH (in_info), GST_VIDEO_INFO_HEIGHT (in_info),
       GST_VIDEO_INFO_NAME (in_info));
-  self->reset = TRUE;
+  if (self->video)
+    pm_video_reset (self->video);
   self->live_known = FALSE;
   return TRUE;
 }
@@ -300,11 +293,6 @@ check_live (GstPrimitive * self)
   gst_query_unref (q);
   self->live = live;
   self->live_known = TRUE;
-  /* With the automatic budget on a live source, start with a quick search and let the effort
-   * grow while frames finish early; an explicit budget starts from the full search. */
-  GST_OBJECT_LOCK (self);
-  self->effort = live && self->budget == 0 ? 0.25 : 1.0;
-  GST_OBJECT_UNLOCK (self);
   GST_INFO_OBJECT (self, "%s source", live ? "live" : "non-live");
 }
 
@@ -320,11 +308,11 @@ frame_duration (GstPrimitive * self, GstBuffer * buf)
 }
 
 static GstFlowReturn
-write_svg (GstPrimitive * self, const gchar * pattern, guint64 index, gint w, gint h)
+write_svg (GstPrimitive * self, const PmModel * model, const gchar * pattern, guint64 index, gint w, gint h)
 {
   const gchar *p = strstr (pattern, "%d");
   gchar *path = g_strdup_printf ("%.*s%" G_GUINT64_FORMAT "%s", (int) (p - pattern), pattern, index, p + 2);
-  gchar *svg = pm_model_svg (self->model, w, h);
+  gchar *svg = pm_model_svg (model, w, h);
   GError *err = NULL;
   gboolean ok = svg && g_file_set_contents (path, svg, -1, &err);
   if (!ok) {
@@ -348,104 +336,60 @@ gst_primitive_transform_frame_ip (GstVideoFilter * filter, GstVideoFrame * frame
   if (!self->live_known)
     check_live (self);
 
+  PmVideoSettings st;
+  pm_video_settings_init (&st);
   GST_OBJECT_LOCK (self);
-  PmConfig cfg;
-  pm_config_init (&cfg);
-  cfg.working_size = (int) self->working_size;
-  cfg.kind = self->shape;
-  cfg.alpha = (int) self->alpha;
-  cfg.use_background = self->use_background;
-  memcpy (cfg.background, self->background_rgb, 3);
-  cfg.seed = self->seed;
-  cfg.threads = (int) self->threads;
-  int nshapes = (int) self->shapes;
-  gboolean warm = self->warm_start;
-  guint keyint = self->keyframe_interval;
-  gdouble scene = self->scene_threshold;
-  guint budget_ms = self->budget;
+  st.search.working_size = (int) self->working_size;
+  st.search.kind = self->shape;
+  st.search.alpha = (int) self->alpha;
+  st.search.use_background = self->use_background;
+  memcpy (st.search.background, self->background_rgb, 3);
+  st.search.seed = self->seed;
+  st.search.threads = (int) self->threads;
+  st.shapes = (int) self->shapes;
+  st.warm_start = self->warm_start;
+  st.keyframe_interval = self->keyframe_interval;
+  st.scene_threshold = self->scene_threshold;
+  guint budget = self->budget;
   gchar *svg_location = g_strdup (self->svg_location);
   GST_OBJECT_UNLOCK (self);
 
-  /* Effort: the full search scaled down when a time budget is in force. */
-  GstClockTime budget = budget_ms ? budget_ms * GST_MSECOND
-      : (self->live ? frame_duration (self, frame->buffer) * 4 / 5 : GST_CLOCK_TIME_NONE);
-  gdouble e = GST_CLOCK_TIME_IS_VALID (budget) ? self->effort : 1.0;
-  cfg.climbs = MAX (2, (int) (24 * e + 0.5));
-  cfg.candidates = MAX (8, (int) (100 * e + 0.5));
-  cfg.max_age = MAX (16, (int) (300 * e + 0.5));
-  int refine = MAX (4, (int) (REFINE_TRIES * e + 0.5));
-  int replace = MAX (1, (int) (REPLACE_ROUNDS * e + 0.5));
-
-  gint64 t0 = g_get_monotonic_time ();
-  gboolean cold = self->reset || !warm || !self->model || (keyint && self->frames_since_key >= keyint)
-      || GST_BUFFER_FLAG_IS_SET (frame->buffer, GST_BUFFER_FLAG_DISCONT);
-  if (self->model && self->model_threads != (guint) cfg.threads)
-    drop_model (self);          /* the pool size is fixed per model */
-  if (!self->model) {
-    self->model = pm_model_new (&cfg, &pf, err, sizeof err);
-    self->model_threads = (guint) cfg.threads;
-    cold = TRUE;
-  } else {
-    pm_model_configure (self->model, &cfg);
-    if (pm_model_set_target (self->model, &pf, err, sizeof err) < 0)
-      drop_model (self);
-    else if (scene > 0.0 && pm_model_target_change (self->model) > scene * 255.0) {
-      GST_DEBUG_OBJECT (self, "scene change (%.1f)", pm_model_target_change (self->model));
-      cold = TRUE;
-    }
+  /* Live sources must keep their frame rate: by default they get 80% of a frame's time,
+   * starting from a quick search that grows while frames finish early. Files get it all. */
+  if (budget)
+    st.budget_ms = budget;
+  else if (self->live) {
+    st.budget_ms = 0.8 * frame_duration (self, frame->buffer) / (gdouble) GST_MSECOND;
+    st.start_effort = 0.25;
   }
-  if (!self->model) {
-    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Could not set up the shape model."), ("%s", err));
+  if (GST_BUFFER_FLAG_IS_SET (frame->buffer, GST_BUFFER_FLAG_DISCONT))
+    pm_video_reset (self->video);
+
+  if (pm_video_process (self->video, &st, &pf, &pf, err, sizeof err) < 0) {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Could not stylize the frame."), ("%s", err));
     g_free (svg_location);
     return GST_FLOW_ERROR;
   }
-  if (!cold) {
-    /* Warm frames add few shapes (top-up, replacements): a lighter search per shape is enough. */
-    PmConfig light = cfg;
-    light.climbs = MAX (2, cfg.climbs / WARM_SEARCH_DIVISOR);
-    light.candidates = MAX (8, cfg.candidates / 2);
-    light.max_age = MAX (16, cfg.max_age / 2);
-    pm_model_configure (self->model, &light);
-  }
-  if (cold) {
-    pm_model_reset (self->model);
-    for (int i = 0; i < nshapes; i++)
-      pm_model_step (self->model);
-    self->frames_since_key = 0;
-    self->reset = FALSE;
-  } else {
-    pm_model_warm_start (self->model, nshapes, refine, replace);
-  }
-  self->frames_since_key++;
 
-  if (GST_CLOCK_TIME_IS_VALID (budget)) {
-    GstClockTime spent = (GstClockTime) (g_get_monotonic_time () - t0) * GST_USECOND;
-    if (spent > budget)
-      self->effort = MAX (0.02, self->effort * MAX (0.5, (gdouble) budget / spent));
-    else if (spent < budget / 2)
-      self->effort = MIN (1.0, self->effort * 1.2);
-  }
-
-  pm_render (self->model, &pf);
-
+  const PmModel *model = pm_video_model (self->video);
   int ww, wh;
   guint8 bg[3];
-  pm_model_working_size (self->model, &ww, &wh);
-  pm_model_background (self->model, bg);
-  int n = pm_model_shape_count (self->model);
-  const PmShape *src = pm_model_shapes (self->model);
+  pm_model_working_size (model, &ww, &wh);
+  pm_model_background (model, bg);
+  int n = pm_model_shape_count (model);
+  const PmShape *src = pm_model_shapes (model);
   GstPrimitiveShape *shapes = g_new (GstPrimitiveShape, MAX (n, 1));
   for (int i = 0; i < n; i++) {
     shapes[i].kind = src[i].kind;
     memcpy (shapes[i].p, src[i].p, sizeof shapes[i].p);
     memcpy (shapes[i].rgba, src[i].rgba, 4);
   }
-  gst_buffer_add_primitive_meta (frame->buffer, shapes, (guint) n, bg, ww, wh, pm_model_score (self->model));
+  gst_buffer_add_primitive_meta (frame->buffer, shapes, (guint) n, bg, ww, wh, pm_model_score (model));
   g_free (shapes);
 
   GstFlowReturn ret = GST_FLOW_OK;
   if (svg_location)
-    ret = write_svg (self, svg_location, self->frame_index, pf.width, pf.height);
+    ret = write_svg (self, model, svg_location, self->frame_index, pf.width, pf.height);
   self->frame_index++;
   g_free (svg_location);
   return ret;
@@ -538,6 +482,4 @@ gst_primitive_init (GstPrimitive * self)
   self->device = GST_PRIMITIVE_DEVICE_AUTO;
   self->warm_start = TRUE;
   self->scene_threshold = DEFAULT_SCENE_THRESHOLD;
-  self->effort = 1.0;
-  self->reset = TRUE;
 }

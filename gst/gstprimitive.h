@@ -38,13 +38,9 @@ struct _GstPrimitive {
   gchar *svg_location;
 
   /* streaming thread only */
-  PmModel *model;
-  guint model_threads;
-  gboolean reset;
-  guint64 frames_since_key;
+  PmVideo *video;
   guint64 frame_index;
   gboolean live_known, live;
-  gdouble effort; /* 0..1 share of the full search, adapted to the budget */
 };
 
 GST_ELEMENT_REGISTER_DECLARE (primitive);

@@ -8,5 +8,7 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
   build-essential meson ninja-build pkg-config \
   libpng-dev libjpeg-dev \
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev \
+  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
   clang libclang-rt-14-dev valgrind libxml2-utils librsvg2-bin \
   >/dev/null

@@ -1,0 +1,25 @@
+#!/bin/sh
+# The element as users meet it: gst-inspect-1.0 and gst-launch-1.0 (GST_PLUGIN_PATH is set by meson).
+set -u
+passed=0 failed=0
+ok() { passed=$((passed + 1)); echo "ok: $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL: $1"; }
+if ! command -v gst-launch-1.0 >/dev/null 2>&1; then
+  echo "SKIP: gst-launch-1.0 not installed (gstreamer1.0-tools)"
+  exit 77
+fi
+out=$(gst-inspect-1.0 primitive 2>&1)
+[ $? -eq 0 ] && ok "gst-inspect-1.0 primitive" || fail "gst-inspect-1.0 primitive: $out"
+for p in shapes shape alpha working-size seed threads background device warm-start keyframe-interval \
+  scene-threshold budget svg-location; do
+  echo "$out" | grep -q "^  $p " && ok "documents $p" || fail "property $p missing from gst-inspect"
+done
+for f in I420 NV12 RGBx BGR; do
+  gst-launch-1.0 -q videotestsrc num-buffers=20 ! video/x-raw,format=$f,width=320,height=180,framerate=30/1 \
+    ! primitive shapes=20 ! fakesink >/dev/null 2>&1 && ok "gst-launch with $f" || fail "gst-launch with $f"
+done
+msg=$(gst-launch-1.0 -q videotestsrc num-buffers=1 ! primitive device=cuda ! fakesink 2>&1)
+[ $? -ne 0 ] && echo "$msg" | grep -q "no CUDA backend" && ok "device=cuda fails with a clear error" ||
+  fail "device=cuda: $msg"
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
