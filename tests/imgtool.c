@@ -51,6 +51,30 @@ int main(int argc, char **argv) {
     pm_image_free(&a);
     return 0;
   }
-  fprintf(stderr, "usage: imgtool diff A B | gen PATH W H | convert IN OUT\n");
+  if (argc == 6 && !strcmp(argv[1], "rawdiff")) {
+    /* mean absolute difference between consecutive frames of raw RGB video, from frame SKIP on */
+    int w = atoi(argv[3]), h = atoi(argv[4]), skip = atoi(argv[5]);
+    FILE *f = fopen(argv[2], "rb");
+    if (!f || w < 1 || h < 1) return 2;
+    size_t n = (size_t)w * h * 3;
+    uint8_t *a = malloc(n), *b = malloc(n);
+    double sum = 0;
+    int frames = 0, pairs = 0;
+    while (fread(b, 1, n, f) == n) {
+      if (frames > skip) {
+        double s = 0;
+        for (size_t i = 0; i < n; i++) s += abs(a[i] - b[i]);
+        sum += s / (double)n;
+        pairs++;
+      }
+      memcpy(a, b, n);
+      frames++;
+    }
+    fclose(f);
+    free(a), free(b);
+    printf("%.4f\n", pairs ? sum / pairs : -1.0);
+    return pairs ? 0 : 1;
+  }
+  fprintf(stderr, "usage: imgtool diff A B | gen PATH W H | convert IN OUT | rawdiff FILE W H SKIP\n");
   return 2;
 }
