@@ -10,5 +10,6 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   libpng-dev libjpeg-dev \
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev \
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
+  frei0r-plugins-dev ffmpeg melt \
   clang libclang-rt-14-dev valgrind libxml2-utils librsvg2-bin \
   >/dev/null

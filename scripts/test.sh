@@ -1,6 +1,8 @@
 #!/bin/bash
-# Sets up, builds and runs every test: the meson suite in a release build and in an
-# AddressSanitizer/UBSan build, a libFuzzer run of the shape fuzzer, and the CLI under valgrind.
+# Sets up, builds and runs every test: the meson suite (core, CLI, GStreamer element with the
+# leaks tracer, frei0r plugin, FFmpeg and melt end to end) in a release build and in an
+# AddressSanitizer/UBSan build, a libFuzzer run of the shape fuzzer, and the CLI and the frei0r
+# plugin under valgrind.
 # Ends with one line "N passed, N failed, N skipped" over all of them.
 set -u
 cd "$(dirname "$0")/.."
@@ -45,6 +47,8 @@ tmp=$(mktemp -d)
 step "valgrind: the CLI on one image" valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite -q \
   ./build/cli/primitive -i examples/data/monalisa.jpg -o "$tmp/v.png" -o "$tmp/v.svg" -n 10 -j 2
 rm -rf "$tmp"
+step "valgrind: the frei0r plugin driven like a host" valgrind --error-exitcode=1 --leak-check=full \
+  --errors-for-leak-kinds=definite -q ./build/tests/test_frei0r build/frei0r/primitive.so
 
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
