@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "primitive.h"
+#include "raster.h"
 
 #define PM_PI 3.14159265358979323846
 
@@ -41,38 +42,13 @@ static inline float pm_rng_normal(PmRng *r) {
 static inline float pm_clampf(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
 static inline int pm_clampi(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
-/* ---- geometry: every shape kind becomes one of these ---- */
-enum { PM_GEO_CONVEX, PM_GEO_NONZERO, PM_GEO_CONIC, PM_GEO_UNION };
-#define PM_GEO_MAX_VERTS 8
-#define PM_BEZIER_SEGMENTS 12
-#define PM_GEO_MAX_PIECES (2 * PM_BEZIER_SEGMENTS + 1)
-#define PM_MAX_INTERVALS 32 /* x-interval pairs on one scanline */
-
-typedef struct {
-  int type; /* PM_GEO_CONVEX or PM_GEO_NONZERO polygon, or PM_GEO_CONIC ellipse */
-  int n;
-  float x[PM_GEO_MAX_VERTS], y[PM_GEO_MAX_VERTS];
-  /* conic: (dx, dy) from (cx, cy) is inside when a dx^2 + b dx dy + c dy^2 <= 1 */
-  float cx, cy, a, b, c;
-  float y0, y1, x0, x1; /* bounding box */
-} PmPiece;
-
-typedef struct {
-  int type;            /* PM_GEO_UNION: the union of pieces; otherwise pieces[0] alone */
-  int npieces;
-  PmPiece pieces[PM_GEO_MAX_PIECES];
-  float y0, y1, x0, x1;
-} PmGeo;
-
+/* ---- geometry and scanline spans: core/raster.h (shared with the CUDA kernels) ---- */
 void pm_piece_polygon(PmPiece *p, int type, const float *xy, int n);
 void pm_piece_ellipse(PmPiece *p, float cx, float cy, float rx, float ry, float angle_deg);
 void pm_geo_finish(PmGeo *g);
 /* x-intervals of the geometry on the horizontal line at y, sorted and disjoint, as
  * xs[2i], xs[2i+1]. Returns the number of intervals. */
 int pm_geo_intervals(const PmGeo *g, float y, float *xs);
-
-/* ---- scanline spans at the working resolution: pixels [x1, x2) of row y ---- */
-typedef struct { int16_t y, x1, x2; } PmSpan;
 /* Pixel centres inside the geometry, clipped to w x h. `spans` must hold h * PM_MAX_INTERVALS. */
 int pm_geo_spans(const PmGeo *g, int w, int h, PmSpan *spans);
 
@@ -116,5 +92,6 @@ double pm_model_eval(PmModel *m, PmShape *s);
 void pm_model_add(PmModel *m, const PmShape *s);
 int64_t pm_model_error(const PmModel *m); /* as maintained incrementally */
 const uint8_t *pm_model_target(const PmModel *m);
+const void *pm_model_sums(const PmModel *m); /* PmSums, (w + 1) per row */
 
 #endif

@@ -1,21 +1,15 @@
 /* The model: target and canvas at the working size, the shape list, and the search.
  *
- * Error bookkeeping. For every row we keep prefix sums of the target t, the canvas c (per
- * channel), c^2 and t*c (summed over channels). Blending colour C with opacity a over a span
- * gives c' = c + a (C - c), and both the best C and the change of the squared error follow in
- * closed form from those sums, so a candidate costs O(its rows), not O(its pixels):
- *   C_k   = (St_k - (1 - a) Sc_k) / (a n)
- *   dE    = sum_k [2a C_k (Sc_k - St_k) + a^2 (n C_k^2 - 2 C_k Sc_k)] + (a^2 - 2a) Scc + 2a Stc
- * The canvas itself is drawn with rounding, as primitive draws it; the next row update picks
- * up the rounded values, so the estimate never drifts. */
+ * Error bookkeeping: per-row prefix sums of target and canvas (raster.h) give a candidate's best
+ * colour and its error change in closed form, so a candidate costs O(its rows), not O(its
+ * pixels). The canvas itself is drawn with rounding, as primitive draws it; the next row update
+ * picks up the rounded values, so the estimate never drifts. */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "frame.h"
 #include "internal.h"
-
-typedef struct { int32_t t[3], c[3], cc, tc; } PmSums;
 
 typedef struct {
   PmSpan *spans;
@@ -92,33 +86,10 @@ static void update_all(PmModel *m) {
 
 /* Best colour and error change of a span set at opacity `alpha`. */
 static double eval_spans(const PmModel *m, const PmSpan *sp, int n, int alpha, uint8_t rgb[3]) {
-  int64_t st[3] = {0, 0, 0}, sc[3] = {0, 0, 0}, scc = 0, stc = 0, cnt = 0;
+  PmAcc acc = {{0, 0, 0}, {0, 0, 0}, 0, 0, 0};
   int w1 = m->w + 1;
-  for (int i = 0; i < n; i++) {
-    const PmSums *row = m->sums + (size_t)sp[i].y * w1;
-    const PmSums *a = row + sp[i].x1, *b = row + sp[i].x2;
-    for (int k = 0; k < 3; k++) {
-      st[k] += b->t[k] - a->t[k];
-      sc[k] += b->c[k] - a->c[k];
-    }
-    scc += b->cc - a->cc;
-    stc += b->tc - a->tc;
-    cnt += sp[i].x2 - sp[i].x1;
-  }
-  if (cnt == 0) {
-    rgb[0] = rgb[1] = rgb[2] = 0;
-    return 0.0;
-  }
-  double a = alpha / 255.0, dn = (double)cnt, d = 0.0;
-  for (int k = 0; k < 3; k++) {
-    double col = ((double)st[k] - (1.0 - a) * (double)sc[k]) / (a * dn);
-    int ci = (int)(col + 0.5);
-    ci = ci < 0 ? 0 : (ci > 255 ? 255 : ci);
-    rgb[k] = (uint8_t)ci;
-    double C = ci;
-    d += 2.0 * a * C * (double)(sc[k] - st[k]) + a * a * (dn * C * C - 2.0 * C * (double)sc[k]);
-  }
-  return d + (a * a - 2.0 * a) * (double)scc + 2.0 * a * (double)stc;
+  for (int i = 0; i < n; i++) pm_acc_span(&acc, m->sums + (size_t)sp[i].y * w1, sp[i].x1, sp[i].x2);
+  return pm_acc_solve(&acc, alpha, rgb);
 }
 
 static int shape_spans(const PmModel *m, const PmShape *s, PmSpan *spans) {
@@ -556,3 +527,4 @@ double pm_model_eval(PmModel *m, PmShape *s) {
 void pm_model_add(PmModel *m, const PmShape *s) { add_shape(m, s); }
 int64_t pm_model_error(const PmModel *m) { return m->err; }
 const uint8_t *pm_model_target(const PmModel *m) { return m->target; }
+const void *pm_model_sums(const PmModel *m) { return m->sums; }

@@ -1,0 +1,266 @@
+/* The scanline rasterizer's per-line and per-row work, shared by the C core and the CUDA
+ * kernels (PM_HD marks functions compiled for both). Every shape kind reduces to a convex
+ * polygon, a non-zero polygon, a (rotated) ellipse, or a union of those; one routine gives the
+ * x-intervals of any of them on a horizontal line. The search uses it at pixel centres, the
+ * renderer at sub-scanlines of the output, so what is optimised and what is drawn are the same
+ * shape. Plain C99/C++ only: no other header of the project. */
+#ifndef PM_RASTER_H
+#define PM_RASTER_H
+
+#include <math.h>
+#include <stdint.h>
+
+#ifdef __CUDACC__
+#define PM_HD __host__ __device__
+#else
+#define PM_HD
+#endif
+
+enum { PM_GEO_CONVEX, PM_GEO_NONZERO, PM_GEO_CONIC, PM_GEO_UNION };
+#define PM_GEO_MAX_VERTS 8
+#define PM_BEZIER_SEGMENTS 12
+#define PM_GEO_MAX_PIECES (2 * PM_BEZIER_SEGMENTS + 1)
+#define PM_MAX_INTERVALS 32 /* x-interval pairs on one scanline */
+
+typedef struct {
+  int type; /* PM_GEO_CONVEX or PM_GEO_NONZERO polygon, or PM_GEO_CONIC ellipse */
+  int n;
+  float x[PM_GEO_MAX_VERTS], y[PM_GEO_MAX_VERTS];
+  /* conic: (dx, dy) from (cx, cy) is inside when a dx^2 + b dx dy + c dy^2 <= 1 */
+  float cx, cy, a, b, c;
+  float y0, y1, x0, x1; /* bounding box */
+} PmPiece;
+
+typedef struct {
+  int type; /* PM_GEO_UNION: the union of pieces; otherwise pieces[0] alone */
+  int npieces;
+  PmPiece pieces[PM_GEO_MAX_PIECES];
+  float y0, y1, x0, x1;
+} PmGeo;
+
+/* Scanline spans at the working resolution: pixels [x1, x2) of row y. */
+typedef struct { int16_t y, x1, x2; } PmSpan;
+
+/* A polygon edge as the scanline code sees it: half-open in y, [lo, hi), so a vertex on the
+ * line is counted once; x = x + (y - lo) * slope. The per-line query and the row walker both
+ * use it, so they agree to the bit. */
+typedef struct { float lo, hi, x, slope; int dir; } PmEdge;
+
+typedef struct { int n; PmEdge e[PM_GEO_MAX_VERTS]; } PmEdgeSet;
+
+static inline PM_HD int pm_make_edges(const PmPiece *p, PmEdge *e) {
+  int k = 0;
+  for (int i = 0, j = p->n - 1; i < p->n; j = i++) {
+    float ya = p->y[j], yb = p->y[i];
+    if (ya == yb) continue;
+    int up = ya < yb;
+    e[k].lo = up ? ya : yb;
+    e[k].hi = up ? yb : ya;
+    e[k].x = up ? p->x[j] : p->x[i];
+    e[k].slope = ((up ? p->x[i] : p->x[j]) - e[k].x) / (e[k].hi - e[k].lo);
+    e[k].dir = up ? 1 : -1;
+    k++;
+  }
+  return k;
+}
+
+static inline PM_HD int pm_piece_intervals(const PmPiece *p, float y, float *xs) {
+  if (y < p->y0 || y > p->y1) return 0;
+  if (p->type == PM_GEO_CONIC) {
+    float dy = y - p->cy;
+    float bb = p->b * dy;
+    float disc = bb * bb - 4.0f * p->a * (p->c * dy * dy - 1.0f);
+    if (disc <= 0.0f) return 0;
+    float s = sqrtf(disc), inv = 0.5f / p->a;
+    xs[0] = p->cx + (-bb - s) * inv;
+    xs[1] = p->cx + (-bb + s) * inv;
+    return 1;
+  }
+  float cx[PM_GEO_MAX_VERTS];
+  int dir[PM_GEO_MAX_VERTS];
+  PmEdge e[PM_GEO_MAX_VERTS];
+  int ne = pm_make_edges(p, e), k = 0;
+  for (int i = 0; i < ne; i++) {
+    if (y < e[i].lo || y >= e[i].hi) continue;
+    cx[k] = e[i].x + (y - e[i].lo) * e[i].slope;
+    dir[k++] = e[i].dir;
+  }
+  if (k < 2) return 0;
+  if (p->type == PM_GEO_CONVEX) {
+    float lo = cx[0], hi = cx[0];
+    for (int i = 1; i < k; i++) {
+      if (cx[i] < lo) lo = cx[i];
+      if (cx[i] > hi) hi = cx[i];
+    }
+    xs[0] = lo;
+    xs[1] = hi;
+    return hi > lo;
+  }
+  for (int i = 1; i < k; i++) { /* insertion sort: k <= 8 */
+    float v = cx[i];
+    int dv = dir[i], j = i - 1;
+    while (j >= 0 && cx[j] > v) {
+      cx[j + 1] = cx[j];
+      dir[j + 1] = dir[j];
+      j--;
+    }
+    cx[j + 1] = v;
+    dir[j + 1] = dv;
+  }
+  int n = 0, wind = 0;
+  for (int i = 0; i < k; i++) {
+    int before = wind;
+    wind += dir[i];
+    if (before == 0 && wind != 0) xs[2 * n] = cx[i];
+    else if (before != 0 && wind == 0 && cx[i] > xs[2 * n]) xs[2 * n++ + 1] = cx[i];
+  }
+  return n;
+}
+
+/* x-intervals of the geometry on the horizontal line at y, sorted and disjoint, as
+ * xs[2i], xs[2i+1] (xs holds 2 * PM_MAX_INTERVALS). Returns the number of intervals. */
+static inline PM_HD int pm_geo_line(const PmGeo *g, float y, float *xs) {
+  if (g->type != PM_GEO_UNION) return pm_piece_intervals(&g->pieces[0], y, xs);
+  if (y < g->y0 || y > g->y1) return 0;
+  float buf[2 * (PM_GEO_MAX_PIECES + PM_GEO_MAX_VERTS)];
+  int n = 0;
+  for (int i = 0; i < g->npieces; i++) n += pm_piece_intervals(&g->pieces[i], y, buf + 2 * n);
+  if (n == 0) return 0;
+  for (int i = 1; i < n; i++) { /* sort by start */
+    float a = buf[2 * i], b = buf[2 * i + 1];
+    int j = i - 1;
+    while (j >= 0 && buf[2 * j] > a) {
+      buf[2 * j + 2] = buf[2 * j];
+      buf[2 * j + 3] = buf[2 * j + 1];
+      j--;
+    }
+    buf[2 * j + 2] = a;
+    buf[2 * j + 3] = b;
+  }
+  int m = 0;
+  xs[0] = buf[0];
+  xs[1] = buf[1];
+  for (int i = 1; i < n; i++) {
+    if (buf[2 * i] <= xs[2 * m + 1]) {
+      if (buf[2 * i + 1] > xs[2 * m + 1]) xs[2 * m + 1] = buf[2 * i + 1];
+    } else if (m + 1 < PM_MAX_INTERVALS) {
+      m++;
+      xs[2 * m] = buf[2 * i];
+      xs[2 * m + 1] = buf[2 * i + 1];
+    }
+  }
+  return m + 1;
+}
+
+/* Converts without undefined behaviour for NaN or huge values (fuzzed shapes). */
+static inline PM_HD int pm_clamp_to_int(float f, int hi) {
+  if (!(f > 0.0f)) return 0;
+  return f > (float)hi ? hi : (int)f;
+}
+
+/* The rows [*ya, *yb] a geometry may cover in a w x h image, and its row walker state (convex
+ * polygons, the search's hot path, get their edges set up once). Returns 0 when it covers none. */
+static inline PM_HD int pm_geo_rows(const PmGeo *g, int w, int h, int *ya, int *yb, PmEdgeSet *es) {
+  if (!isfinite(g->y0) || !isfinite(g->y1) || !isfinite(g->x0) || !isfinite(g->x1)) return 0;
+  if (g->y1 < 0.0f || g->y0 > (float)h || g->x1 < 0.0f || g->x0 > (float)w) return 0;
+  *ya = pm_clamp_to_int(floorf(g->y0 - 0.5f), h - 1);
+  *yb = pm_clamp_to_int(ceilf(g->y1 - 0.5f), h - 1);
+  es->n = g->type == PM_GEO_CONVEX ? pm_make_edges(&g->pieces[0], es->e) : -1;
+  return 1;
+}
+
+/* Pixel spans of row y: pixel x is inside when its centre x + 0.5 lies in an interval.
+ * Writes up to PM_MAX_INTERVALS [x1, x2) pairs; returns their count. The convex case (the
+ * search's hot path) is kept small so that it inlines into the row loops. */
+static inline PM_HD int pm_convex_row(const PmEdgeSet *es, int y, int w, int16_t *x1, int16_t *x2) {
+  float yc = (float)y + 0.5f, lo = 1e30f, hi = -1e30f;
+  int k = 0;
+  for (int i = 0; i < es->n; i++) {
+    const PmEdge *e = &es->e[i];
+    if (yc < e->lo || yc >= e->hi) continue;
+    float x = e->x + (yc - e->lo) * e->slope;
+    lo = x < lo ? x : lo;
+    hi = x > hi ? x : hi;
+    k++;
+  }
+  if (k < 2 || !(hi > lo)) return 0;
+  int a = pm_clamp_to_int(ceilf(lo - 0.5f), w), b = pm_clamp_to_int(ceilf(hi - 0.5f), w);
+  if (a >= b) return 0;
+  *x1 = (int16_t)a;
+  *x2 = (int16_t)b;
+  return 1;
+}
+
+static inline PM_HD int pm_general_row(const PmGeo *g, int y, int w, int16_t *x1, int16_t *x2) {
+  float xs[2 * PM_MAX_INTERVALS];
+  int k = pm_geo_line(g, (float)y + 0.5f, xs), n = 0;
+  for (int i = 0; i < k; i++) {
+    int a = pm_clamp_to_int(ceilf(xs[2 * i] - 0.5f), w), b = pm_clamp_to_int(ceilf(xs[2 * i + 1] - 0.5f), w);
+    if (a < b) {
+      x1[n] = (int16_t)a;
+      x2[n] = (int16_t)b;
+      n++;
+    }
+  }
+  return n;
+}
+
+static inline PM_HD int pm_geo_row(const PmGeo *g, const PmEdgeSet *es, int y, int w, int16_t *x1, int16_t *x2) {
+  return es->n >= 0 ? pm_convex_row(es, y, w, x1, x2) : pm_general_row(g, y, w, x1, x2);
+}
+
+/* ---- the closed-form colour and error change, from per-row prefix sums ----
+ * For every row, prefix sums of the target t, the canvas c (per channel), c^2 and t*c (summed
+ * over channels). Blending colour C with opacity a over a set of pixels gives c' = c + a (C - c);
+ *   C_k = (St_k - (1 - a) Sc_k) / (a n)
+ *   dE  = sum_k [2a C_k (Sc_k - St_k) + a^2 (n C_k^2 - 2 C_k Sc_k)] + (a^2 - 2a) Scc + 2a Stc */
+typedef struct { int32_t t[3], c[3], cc, tc; } PmSums;
+typedef struct { int64_t st[3], sc[3], scc, stc, n; } PmAcc;
+
+static inline PM_HD void pm_acc_span(PmAcc *acc, const PmSums *row, int x1, int x2) {
+  const PmSums *a = row + x1, *b = row + x2;
+  for (int k = 0; k < 3; k++) {
+    acc->st[k] += b->t[k] - a->t[k];
+    acc->sc[k] += b->c[k] - a->c[k];
+  }
+  acc->scc += b->cc - a->cc;
+  acc->stc += b->tc - a->tc;
+  acc->n += x2 - x1;
+}
+
+/* Best colour (into rgb) and the change of the squared error, at opacity alpha (1..255). */
+static inline PM_HD double pm_acc_solve(const PmAcc *acc, int alpha, uint8_t rgb[3]) {
+  if (acc->n == 0) {
+    rgb[0] = rgb[1] = rgb[2] = 0;
+    return 0.0;
+  }
+  double a = alpha / 255.0, dn = (double)acc->n, d = 0.0;
+  for (int k = 0; k < 3; k++) {
+    double col = ((double)acc->st[k] - (1.0 - a) * (double)acc->sc[k]) / (a * dn);
+    int ci = (int)(col + 0.5);
+    ci = ci < 0 ? 0 : (ci > 255 ? 255 : ci);
+    rgb[k] = (uint8_t)ci;
+    double C = ci;
+    d += 2.0 * a * C * (double)(acc->sc[k] - acc->st[k]) + a * a * (dn * C * C - 2.0 * C * (double)acc->sc[k]);
+  }
+  return d + (a * a - 2.0 * a) * (double)acc->scc + 2.0 * a * (double)acc->stc;
+}
+
+/* A whole candidate: rasterize g on a w x h image with row prefix sums `sums` ((w + 1) per
+ * row) and solve it. This is the unit of work of the CUDA evaluation kernel; the CPU search
+ * gets the same numbers through pm_geo_spans and pm_acc_span. */
+static inline PM_HD double pm_eval_geo(const PmGeo *g, const PmSums *sums, int w, int h, int alpha, uint8_t rgb[3]) {
+  PmAcc acc = {{0, 0, 0}, {0, 0, 0}, 0, 0, 0};
+  PmEdgeSet es;
+  int ya, yb;
+  if (pm_geo_rows(g, w, h, &ya, &yb, &es)) {
+    int16_t x1[PM_MAX_INTERVALS], x2[PM_MAX_INTERVALS];
+    for (int y = ya; y <= yb; y++) {
+      int k = pm_geo_row(g, &es, y, w, x1, x2);
+      for (int i = 0; i < k; i++) pm_acc_span(&acc, sums + (size_t)y * (w + 1), x1[i], x2[i]);
+    }
+  }
+  return pm_acc_solve(&acc, alpha, rgb);
+}
+
+#endif
