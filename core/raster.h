@@ -8,6 +8,7 @@
 #define PM_RASTER_H
 
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __CUDACC__

@@ -36,7 +36,7 @@ static const f0r_param_info_t params[P_COUNT] = {
     [P_THREADS] = {"threads", F0R_PARAM_DOUBLE, "Worker threads / 100 (0.02 = 2); 0 = all cores"},
     [P_BACKGROUND] = {"background", F0R_PARAM_STRING, "Background: \"avg\" or a colour like #ff8800"},
     [P_DEVICE] = {"device", F0R_PARAM_STRING,
-                  "auto, cpu or cuda. This build has no CUDA backend: auto and cpu use the CPU, cuda passes "
+                  "auto, cpu or cuda. This version has no CUDA search yet: auto and cpu use the CPU, cuda passes "
                   "frames through unchanged"},
 };
 

@@ -201,12 +201,12 @@ gst_primitive_start (GstBaseTransform * trans)
   GstPrimitiveDevice device = self->device;
   GST_OBJECT_UNLOCK (self);
   if (device == GST_PRIMITIVE_DEVICE_CUDA) {
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("device=cuda, but this build has no CUDA backend"),
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("device=cuda, but this version has no CUDA search yet"),
         ("use device=auto or device=cpu"));
     return FALSE;
   }
   GST_INFO_OBJECT (self, "using the CPU backend%s",
-      device == GST_PRIMITIVE_DEVICE_AUTO ? " (no CUDA backend in this build)" : "");
+      device == GST_PRIMITIVE_DEVICE_AUTO ? " (the CUDA search is not available yet)" : "");
   pm_video_free (self->video);
   self->video = pm_video_new ();
   self->live_known = FALSE;
@@ -430,7 +430,7 @@ gst_primitive_class_init (GstPrimitiveClass * klass)
           "Colour under the shapes: \"avg\" (each frame's average) or \"#rrggbb\"", "avg", rw));
   g_object_class_install_property (gobject_class, PROP_DEVICE,
       g_param_spec_enum ("device", "Device",
-          "Where the search runs. This build has no CUDA backend: auto uses the CPU, cuda fails to start",
+          "Where the search runs. This version has no CUDA search yet: auto uses the CPU, cuda fails to start",
           GST_TYPE_PRIMITIVE_DEVICE, GST_PRIMITIVE_DEVICE_AUTO,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_WARM_START,

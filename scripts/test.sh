@@ -29,13 +29,13 @@ meson test -C build --print-errorlogs
 count_meson build
 
 echo "=== AddressSanitizer + UBSan build"
-{ [ -d build-asan ] || meson setup build-asan -Db_sanitize=address,undefined --buildtype=debugoptimized; } &&
+{ [ -d build-asan ] || meson setup build-asan -Db_sanitize=address,undefined -Dcuda=disabled --buildtype=debugoptimized; } &&
   ninja -C build-asan || { echo "sanitizer build failed"; exit 1; }
 ASAN_OPTIONS=detect_leaks=1 meson test -C build-asan --print-errorlogs
 count_meson build-asan
 
 echo "=== libFuzzer build"
-if { [ -d build-fuzz ] || CC=clang meson setup build-fuzz -Dfuzzer=true -Db_lundef=false --buildtype=debugoptimized; } &&
+if { [ -d build-fuzz ] || CC=clang meson setup build-fuzz -Dfuzzer=true -Db_lundef=false -Dcuda=disabled --buildtype=debugoptimized; } &&
   ninja -C build-fuzz tests/fuzz_shapes; then
   mkdir -p build-fuzz/corpus
   step "fuzz shapes for 30 s" ./build-fuzz/tests/fuzz_shapes -max_total_time=30 -print_final_stats=1 build-fuzz/corpus

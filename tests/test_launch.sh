@@ -19,7 +19,7 @@ for f in I420 NV12 RGBx BGR; do
     ! primitive shapes=20 ! fakesink >/dev/null 2>&1 && ok "gst-launch with $f" || fail "gst-launch with $f"
 done
 msg=$(gst-launch-1.0 -q videotestsrc num-buffers=1 ! primitive device=cuda ! fakesink 2>&1)
-[ $? -ne 0 ] && echo "$msg" | grep -q "no CUDA backend" && ok "device=cuda fails with a clear error" ||
+[ $? -ne 0 ] && echo "$msg" | grep -q "no CUDA search" && ok "device=cuda fails with a clear error" ||
   fail "device=cuda: $msg"
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]
