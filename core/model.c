@@ -84,14 +84,6 @@ static void update_all(PmModel *m) {
   for (int y = 0; y < m->h; y++) update_row(m, y, 0);
 }
 
-/* Best colour and error change of a span set at opacity `alpha`. */
-static double eval_spans(const PmModel *m, const PmSpan *sp, int n, int alpha, uint8_t rgb[3]) {
-  PmAcc acc = {{0, 0, 0}, {0, 0, 0}, 0, 0, 0};
-  int w1 = m->w + 1;
-  for (int i = 0; i < n; i++) pm_acc_span(&acc, m->sums + (size_t)sp[i].y * w1, sp[i].x1, sp[i].x2);
-  return pm_acc_solve(&acc, alpha, rgb);
-}
-
 static int shape_spans(const PmModel *m, const PmShape *s, PmSpan *spans) {
   PmGeo g;
   pm_shape_geometry(s, &g);
@@ -99,10 +91,13 @@ static int shape_spans(const PmModel *m, const PmShape *s, PmSpan *spans) {
 }
 
 /* Error change of adding s (its colour is solved and stored in s). */
+/* Error change of adding s (its colour is solved and stored in s): rasterized and summed in
+ * one pass, the same pm_eval_geo() the CUDA kernel runs. */
 static double energy(const PmModel *m, PmShape *s, PmScratch *sc) {
-  int n = shape_spans(m, s, sc->spans);
+  PmGeo g;
+  pm_shape_geometry(s, &g);
   sc->evals++;
-  return eval_spans(m, sc->spans, n, s->rgba[3], s->rgba);
+  return pm_eval_geo(&g, m->sums, m->w, m->h, s->rgba[3], s->rgba);
 }
 
 static void draw_spans(PmModel *m, const PmSpan *sp, int n, const uint8_t rgba[4]) {

@@ -256,9 +256,14 @@ static inline PM_HD double pm_eval_geo(const PmGeo *g, const PmSums *sums, int w
   int ya, yb;
   if (pm_geo_rows(g, w, h, &ya, &yb, &es)) {
     int16_t x1[PM_MAX_INTERVALS], x2[PM_MAX_INTERVALS];
-    for (int y = ya; y <= yb; y++) {
-      int k = pm_geo_row(g, &es, y, w, x1, x2);
-      for (int i = 0; i < k; i++) pm_acc_span(&acc, sums + (size_t)y * (w + 1), x1[i], x2[i]);
+    if (es.n >= 0) { /* convex: the hot path */
+      for (int y = ya; y <= yb; y++)
+        if (pm_convex_row(&es, y, w, x1, x2)) pm_acc_span(&acc, sums + (size_t)y * (w + 1), x1[0], x2[0]);
+    } else {
+      for (int y = ya; y <= yb; y++) {
+        int k = pm_general_row(g, y, w, x1, x2);
+        for (int i = 0; i < k; i++) pm_acc_span(&acc, sums + (size_t)y * (w + 1), x1[i], x2[i]);
+      }
     }
   }
   return pm_acc_solve(&acc, alpha, rgb);
