@@ -73,6 +73,12 @@ void pm_shape_mutate(PmShape *s, PmRng *r, int w, int h);
 void pm_shape_geometry(const PmShape *s, PmGeo *g);
 /* Scale of mutation steps: primitive's constants are tuned for a 256 px working size. */
 static inline float pm_unit(int w, int h) { return (float)(w > h ? w : h) / 256.0f; }
+/* Free points may leave the image by a margin, as primitive allows, so shapes can reach edges. */
+static inline void pm_clamp_point(float *x, float *y, int w, int h) {
+  float m = 16.0f * pm_unit(w, h);
+  *x = pm_clampf(*x, -m, (float)w + m);
+  *y = pm_clampf(*y, -m, (float)h + m);
+}
 
 /* ---- worker pool ---- */
 typedef struct PmPool PmPool;

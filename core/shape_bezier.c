@@ -2,12 +2,6 @@
  * discs at its joints, which is exactly the stroke of that polyline. */
 #include "internal.h"
 
-static void clamp_point(float *x, float *y, int w, int h) {
-  float m = 16.0f * pm_unit(w, h);
-  *x = pm_clampf(*x, -m, (float)w + m);
-  *y = pm_clampf(*y, -m, (float)h + m);
-}
-
 static void bezier_random(PmShape *s, PmRng *r, int w, int h) {
   float u = pm_unit(w, h);
   s->p[0] = pm_rng_float(r) * (float)w;
@@ -15,7 +9,7 @@ static void bezier_random(PmShape *s, PmRng *r, int w, int h) {
   for (int i = 1; i < 3; i++) {
     s->p[2 * i] = s->p[2 * i - 2] + (pm_rng_float(r) * 40.0f - 20.0f) * u;
     s->p[2 * i + 1] = s->p[2 * i - 1] + (pm_rng_float(r) * 40.0f - 20.0f) * u;
-    clamp_point(&s->p[2 * i], &s->p[2 * i + 1], w, h);
+    pm_clamp_point(&s->p[2 * i], &s->p[2 * i + 1], w, h);
   }
   s->p[6] = u;
 }
@@ -29,7 +23,7 @@ static void bezier_mutate(PmShape *s, PmRng *r, int w, int h) {
   }
   s->p[2 * i] += pm_rng_normal(r) * step;
   s->p[2 * i + 1] += pm_rng_normal(r) * step;
-  clamp_point(&s->p[2 * i], &s->p[2 * i + 1], w, h);
+  pm_clamp_point(&s->p[2 * i], &s->p[2 * i + 1], w, h);
 }
 
 /* The control point may not fold the curve back: the ends are farther apart than either is

@@ -1,12 +1,6 @@
 /* Triangle: three free vertices; thin slivers are rejected as primitive does. */
 #include "internal.h"
 
-static void clamp_point(float *x, float *y, int w, int h) {
-  float m = 16.0f * pm_unit(w, h);
-  *x = pm_clampf(*x, -m, (float)w + m);
-  *y = pm_clampf(*y, -m, (float)h + m);
-}
-
 static void triangle_random(PmShape *s, PmRng *r, int w, int h) {
   float u = pm_unit(w, h);
   s->p[0] = pm_rng_float(r) * (float)w;
@@ -14,7 +8,7 @@ static void triangle_random(PmShape *s, PmRng *r, int w, int h) {
   for (int i = 1; i < 3; i++) {
     s->p[2 * i] = s->p[0] + (pm_rng_float(r) * 31.0f - 15.0f) * u;
     s->p[2 * i + 1] = s->p[1] + (pm_rng_float(r) * 31.0f - 15.0f) * u;
-    clamp_point(&s->p[2 * i], &s->p[2 * i + 1], w, h);
+    pm_clamp_point(&s->p[2 * i], &s->p[2 * i + 1], w, h);
   }
 }
 
@@ -23,7 +17,7 @@ static void triangle_mutate(PmShape *s, PmRng *r, int w, int h) {
   int i = pm_rng_int(r, 3);
   s->p[2 * i] += pm_rng_normal(r) * step;
   s->p[2 * i + 1] += pm_rng_normal(r) * step;
-  clamp_point(&s->p[2 * i], &s->p[2 * i + 1], w, h);
+  pm_clamp_point(&s->p[2 * i], &s->p[2 * i + 1], w, h);
 }
 
 /* Every angle above 15 degrees. */
