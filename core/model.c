@@ -361,6 +361,7 @@ double pm_model_warm_start(PmModel *m, int shape_count, int refine_tries, int re
   while (m->nshapes < shape_count) pm_model_step(m);
   for (int r = 0; r < replace_rounds; r++) {
     int k = m->nshapes;
+    if (k >= cap) break; /* cfg.repeat can overfill the list: nothing to replace then */
     memcpy(orig, m->shapes, sizeof *orig * (size_t)k);
     int got = replace_weakest(m, shape_count, saved, contrib);
     if (got < 0) {
