@@ -71,6 +71,9 @@ void pm_shape_random(PmShape *s, PmShapeKind kind, PmRng *r, int w, int h);
 /* Mutates until valid (bounded tries; the input is kept when none is). */
 void pm_shape_mutate(PmShape *s, PmRng *r, int w, int h);
 void pm_shape_geometry(const PmShape *s, PmGeo *g);
+/* Moves the whole shape: what following moving content needs, where single-vertex mutations
+ * would each have to pay on their own. */
+void pm_shape_translate(PmShape *s, float dx, float dy);
 /* Scale of mutation steps: primitive's constants are tuned for a 256 px working size. */
 static inline float pm_unit(int w, int h) { return (float)(w > h ? w : h) / 256.0f; }
 /* Free points may leave the image by a margin, as primitive allows, so shapes can reach edges. */

@@ -269,10 +269,15 @@ static void refine_task(void *ctx, int j, int worker) {
   PmShape best = *job->start;
   double e = energy(job->m, &best, sc);
   int auto_alpha = job->m->cfg.alpha == 0;
+  float step = 4.0f * pm_unit(job->m->w, job->m->h);
   for (int i = 0; i < job->tries; i++) {
     PmShape c = best;
-    pm_shape_mutate(&c, &r, job->m->w, job->m->h);
-    mutate_alpha(&c, &r, auto_alpha);
+    if (i % 2) { /* every other try moves the whole shape a little */
+      pm_shape_translate(&c, pm_rng_normal(&r) * step, pm_rng_normal(&r) * step);
+    } else {
+      pm_shape_mutate(&c, &r, job->m->w, job->m->h);
+      mutate_alpha(&c, &r, auto_alpha);
+    }
     double ce = energy(job->m, &c, sc);
     if (ce < e) {
       e = ce;

@@ -45,3 +45,19 @@ void pm_shape_mutate(PmShape *s, PmRng *r, int w, int h) {
 }
 
 void pm_shape_geometry(const PmShape *s, PmGeo *g) { pm_shape_ops(s->kind)->geometry(s, g); }
+
+void pm_shape_translate(PmShape *s, float dx, float dy) {
+  switch (s->kind) {
+  case PM_SHAPE_TRIANGLE: case PM_SHAPE_RECTANGLE: case PM_SHAPE_POLYGON: case PM_SHAPE_BEZIER: {
+    int n = s->kind == PM_SHAPE_TRIANGLE || s->kind == PM_SHAPE_BEZIER ? 3 : (s->kind == PM_SHAPE_RECTANGLE ? 2 : 4);
+    for (int i = 0; i < n; i++) {
+      s->p[2 * i] += dx;
+      s->p[2 * i + 1] += dy;
+    }
+    break;
+  }
+  default: /* centred kinds */
+    s->p[0] += dx;
+    s->p[1] += dy;
+  }
+}
