@@ -26,6 +26,8 @@ struct PmModel {
   int64_t err;
   uint8_t bg[3];
   PmShape *shapes;
+  double *contrib; /* each shape's error change when it was drawn, on the canvas below it (set
+                      by refit and steps; the replay in set_target leaves it to the next refit) */
   int nshapes, cap;
   PmPool *pool;
   PmScratch *scratch; /* one per worker */
@@ -90,7 +92,6 @@ static int shape_spans(const PmModel *m, const PmShape *s, PmSpan *spans) {
   return pm_geo_spans(&g, m->w, m->h, spans);
 }
 
-/* Error change of adding s (its colour is solved and stored in s). */
 /* Error change of adding s (its colour is solved and stored in s): rasterized and summed in
  * one pass, the same pm_eval_geo() the CUDA kernel runs. */
 static double energy(const PmModel *m, PmShape *s, PmScratch *sc) {
@@ -194,27 +195,31 @@ static void collect_evals(PmModel *m) {
   }
 }
 
-static int push_shape(PmModel *m, const PmShape *s) {
+static int push_shape(PmModel *m, const PmShape *s, double contrib) {
   if (m->nshapes == m->cap) {
     int cap = m->cap ? 2 * m->cap : 64;
     PmShape *ns = realloc(m->shapes, sizeof *ns * (size_t)cap);
-    if (!ns) return -1;
-    m->shapes = ns;
+    if (ns) m->shapes = ns;
+    double *nc = realloc(m->contrib, sizeof *nc * (size_t)cap);
+    if (nc) m->contrib = nc;
+    if (!ns || !nc) return -1;
     m->cap = cap;
   }
+  m->contrib[m->nshapes] = contrib;
   m->shapes[m->nshapes++] = *s;
   return 0;
 }
 
 /* Searches one shape over the current canvas; the best of cfg.climbs climbs, ties to the
- * lower climb index, so the thread count cannot change the outcome. */
-static double search_shape(PmModel *m, PmShape *out) {
+ * lower climb index, so the thread count cannot change the outcome. Returns its error change
+ * (into *delta_out); -1 when out of memory. */
+static int search_shape(PmModel *m, PmShape *out, double *delta_out) {
   int nc = m->cfg.climbs;
   PmShape *best = malloc(sizeof *best * (size_t)nc);
   double *delta = malloc(sizeof *delta * (size_t)nc);
   if (!best || !delta) {
     free(best), free(delta);
-    return 0.0;
+    return -1;
   }
   StepJob job = {m, m->counter++, best, delta};
   pm_pool_run(m->pool, nc, climb_task, &job);
@@ -223,21 +228,23 @@ static double search_shape(PmModel *m, PmShape *out) {
   for (int j = 1; j < nc; j++)
     if (delta[j] < delta[bi]) bi = j;
   *out = best[bi];
-  double d = delta[bi];
+  *delta_out = delta[bi];
   free(best), free(delta);
-  return d;
+  return 0;
 }
 
-static void add_shape(PmModel *m, const PmShape *s) {
+/* Draws s on top; `contrib` is its error change there (as energy() computed it). */
+static void add_shape(PmModel *m, const PmShape *s, double contrib) {
   PmSpan *spans = m->scratch[0].spans;
   draw_spans(m, spans, shape_spans(m, s, spans), s->rgba);
-  push_shape(m, s);
+  push_shape(m, s, contrib);
 }
 
 double pm_model_step(PmModel *m) {
   PmShape s;
-  search_shape(m, &s);
-  add_shape(m, &s);
+  double d;
+  if (search_shape(m, &s, &d) < 0) return pm_model_score(m);
+  add_shape(m, &s, d);
   for (int i = 0; i < m->cfg.repeat; i++) {
     PmRng r;
     pm_rng_seed(&r, m->cfg.seed, m->counter++, 0);
@@ -245,7 +252,7 @@ double pm_model_step(PmModel *m) {
     double e = climb(m, &s, e0, &r, m->cfg.max_age, &m->scratch[0]);
     collect_evals(m);
     if (!(e < e0) || e >= 0.0) break;
-    add_shape(m, &s);
+    add_shape(m, &s, e);
   }
   return pm_model_score(m);
 }
@@ -290,8 +297,8 @@ static void refine_task(void *ctx, int j, int worker) {
 
 /* Rebuilds the canvas from `src` (n shapes): each colour re-solved against the canvas below
  * it, each shape optionally refined by `refine_tries` mutations, and dropped when it no
- * longer lowers the error. The result replaces m->shapes. */
-static void refit(PmModel *m, const PmShape *src, int n, int shape_count, int refine_tries, double *contrib) {
+ * longer lowers the error. The result replaces m->shapes (src may not be m->shapes). */
+static void refit(PmModel *m, const PmShape *src, int n, int shape_count, int refine_tries) {
   fill_background(m);
   PmSpan *spans = m->scratch[0].spans;
   int kept = 0;
@@ -313,7 +320,7 @@ static void refit(PmModel *m, const PmShape *src, int n, int shape_count, int re
     }
     if (d >= 0.0) continue; /* no longer pays */
     draw_spans(m, spans, shape_spans(m, &s, spans), s.rgba);
-    if (contrib) contrib[kept] = d;
+    m->contrib[kept] = d;
     m->shapes[kept++] = s;
   }
   collect_evals(m);
@@ -326,19 +333,23 @@ static void refit(PmModel *m, const PmShape *src, int n, int shape_count, int re
 
 /* Moving content leaves shapes that still pay a little where they are, while the new
  * position of the content has none. One round: drop the shape that pays least, search a new one
- * on top, and keep the change only if the whole picture gained (so a static scene settles). */
-static int replace_weakest(PmModel *m, int shape_count, PmShape *saved, double *contrib) {
+ * on top, and keep the change only if the whole picture gained (so a static scene settles).
+ * The contributions recorded when the shapes were drawn are those of this canvas. */
+static int replace_weakest(PmModel *m, int shape_count, PmShape *saved) {
   int n = m->nshapes;
   if (n == 0 || n < shape_count) return 0;
   memcpy(saved, m->shapes, sizeof *saved * (size_t)n);
-  refit(m, saved, n, shape_count, 0, contrib); /* fresh contributions for this canvas */
-  if (m->nshapes != n) return 0;                  /* something stopped paying: the top-up handles it */
   int weakest = 0;
   for (int i = 1; i < n; i++)
-    if (contrib[i] > contrib[weakest]) weakest = i;
+    if (m->contrib[i] > m->contrib[weakest]) weakest = i;
+  /* something stopped paying, or the list is over-full: drop, and let the top-up handle it */
+  if (m->contrib[weakest] >= 0.0 || n > shape_count) {
+    refit(m, saved, n, shape_count, 0);
+    return 0;
+  }
   int64_t before = m->err;
   memmove(saved + weakest, saved + weakest + 1, sizeof *saved * (size_t)(n - 1 - weakest));
-  refit(m, saved, n - 1, shape_count, 0, NULL);
+  refit(m, saved, n - 1, shape_count, 0);
   pm_model_step(m);
   if (m->err < before - before / PM_STEADY_GAIN) return 1;
   return -1;
@@ -347,35 +358,34 @@ static int replace_weakest(PmModel *m, int shape_count, PmShape *saved, double *
 double pm_model_warm_start(PmModel *m, int shape_count, int refine_tries, int replace_rounds) {
   int n = m->nshapes, cap = (n > shape_count ? n : shape_count) + 1;
   PmShape *orig = malloc(sizeof *orig * (size_t)cap), *saved = malloc(sizeof *saved * (size_t)cap);
-  double *contrib = malloc(sizeof *contrib * (size_t)cap);
-  if (!orig || !saved || !contrib) {
-    free(orig), free(saved), free(contrib);
+  if (!orig || !saved) {
+    free(orig), free(saved);
     return pm_model_score(m);
   }
   memcpy(orig, m->shapes, sizeof *orig * (size_t)n);
-  refit(m, orig, n, shape_count, 0, NULL);
+  refit(m, orig, n, shape_count, 0);
   if (refine_tries > 0 && n > 0) {
     /* Refining a shape helps it but can hurt the shapes above it: keep the refined list only
      * when the whole picture gained, so a static scene never gets worse. */
     int64_t plain = m->err;
     int kept = m->nshapes;
     memcpy(saved, m->shapes, sizeof *saved * (size_t)kept);
-    refit(m, saved, kept, shape_count, refine_tries, NULL);
-    if (m->err >= plain - plain / PM_STEADY_GAIN) refit(m, saved, kept, shape_count, 0, NULL);
+    refit(m, saved, kept, shape_count, refine_tries);
+    if (m->err >= plain - plain / PM_STEADY_GAIN) refit(m, saved, kept, shape_count, 0);
   }
   while (m->nshapes < shape_count) pm_model_step(m);
   for (int r = 0; r < replace_rounds; r++) {
     int k = m->nshapes;
     if (k >= cap) break; /* cfg.repeat can overfill the list: nothing to replace then */
     memcpy(orig, m->shapes, sizeof *orig * (size_t)k);
-    int got = replace_weakest(m, shape_count, saved, contrib);
+    int got = replace_weakest(m, shape_count, saved);
     if (got < 0) {
-      refit(m, orig, k, shape_count, 0, NULL); /* undo */
+      refit(m, orig, k, shape_count, 0); /* undo */
       break;
     }
     if (got == 0) break;
   }
-  free(orig), free(saved), free(contrib);
+  free(orig), free(saved);
   while (m->nshapes < shape_count) pm_model_step(m);
   return pm_model_score(m);
 }
@@ -478,7 +488,7 @@ void pm_model_free(PmModel *m) {
     for (int i = 0; i < pm_pool_size(m->pool); i++) free(m->scratch[i].spans);
   free(m->scratch);
   pm_pool_free(m->pool);
-  free(m->target), free(m->canvas), free(m->sums), free(m->shapes), free(m->prev_target);
+  free(m->target), free(m->canvas), free(m->sums), free(m->shapes), free(m->contrib), free(m->prev_target);
   free(m);
 }
 
@@ -525,7 +535,10 @@ double pm_model_eval(PmModel *m, PmShape *s) {
   collect_evals(m);
   return d;
 }
-void pm_model_add(PmModel *m, const PmShape *s) { add_shape(m, s); }
+void pm_model_add(PmModel *m, const PmShape *s) {
+  PmShape solved = *s;
+  add_shape(m, s, energy(m, &solved, &m->scratch[0]));
+}
 int64_t pm_model_error(const PmModel *m) { return m->err; }
 const uint8_t *pm_model_target(const PmModel *m) { return m->target; }
 const void *pm_model_sums(const PmModel *m) { return m->sums; }
