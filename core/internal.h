@@ -94,6 +94,11 @@ void pm_pool_run(PmPool *p, int ntasks, PmTaskFn fn, void *ctx);
 int pm_cpu_count(void);
 PmPool *pm_model_pool(const PmModel *m);
 
+/* pm_model_set_target() without the replay of the shapes: canvas, error and contributions are
+ * stale until the pm_model_reset() or pm_model_warm_start() that must follow (the video
+ * session always does one of them, so it skips a redraw per frame). */
+int pm_model_load_target(PmModel *m, const PmFrame *f, char *err, size_t errlen);
+
 /* ---- model internals, for tests ---- */
 /* Solves s's colour (into s->rgba, alpha taken from s->rgba[3]) and returns the predicted
  * change of the squared error if s were added. */

@@ -432,7 +432,7 @@ static void scale_shapes(PmModel *m, float sx, float sy) {
   }
 }
 
-int pm_model_set_target(PmModel *m, const PmFrame *f, char *err, size_t errlen) {
+int pm_model_load_target(PmModel *m, const PmFrame *f, char *err, size_t errlen) {
   if (pm_frame_check(f, err, errlen) < 0) return -1;
   int ww, wh;
   pm_working_size(f->width, f->height, m->cfg.working_size, &ww, &wh);
@@ -457,6 +457,11 @@ int pm_model_set_target(PmModel *m, const PmFrame *f, char *err, size_t errlen) 
     for (size_t i = 0; i < (size_t)ww * wh * 3; i++) sum += (uint64_t)abs(m->target[i] - m->prev_target[i]);
     m->target_change = (double)sum / ((double)ww * wh * 3);
   }
+  return 0;
+}
+
+int pm_model_set_target(PmModel *m, const PmFrame *f, char *err, size_t errlen) {
+  if (pm_model_load_target(m, f, err, errlen) < 0) return -1;
   /* Replay the shapes with their current colours so the canvas and error stay consistent. */
   fill_background(m);
   PmSpan *spans = m->scratch[0].spans;

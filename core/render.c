@@ -41,8 +41,7 @@ static void render_row(const RenderJob *job, int y, float *acc, float *cov) {
     const PmGeo *g = &job->geo[i];
     if (!(g->y1 * job->sy > (float)y && g->y0 * job->sy < (float)(y + 1))) continue;
     float fa = floorf(g->x0 * job->sx), fb = ceilf(g->x1 * job->sx);
-    int xa = !(fa > 0.0f) ? 0 : (fa > (float)w ? w : (int)fa); /* NaN-safe */
-    int xb = !(fb > 0.0f) ? 0 : (fb > (float)w ? w : (int)fb);
+    int xa = pm_clamp_to_int(fa, w), xb = pm_clamp_to_int(fb, w);
     if (xa >= xb) continue;
     memset(cov + xa, 0, sizeof *cov * (size_t)(xb - xa));
     int hit = 0;

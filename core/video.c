@@ -81,7 +81,7 @@ int pm_video_process(PmVideo *v, const PmVideoSettings *st, const PmFrame *in, P
     cold = 1;
   } else {
     pm_model_configure(v->model, &cfg);
-    if (pm_model_set_target(v->model, in, err, errlen) < 0) return -1;
+    if (pm_model_load_target(v->model, in, err, errlen) < 0) return -1; /* refit below */
     if (st->scene_threshold > 0.0 && pm_model_target_change(v->model) > st->scene_threshold * 255.0) cold = 1;
   }
   if (cold) {
