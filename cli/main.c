@@ -49,23 +49,6 @@ static long parse_int(const char *flag, const char *v, long lo, long hi) {
   return x;
 }
 
-static int parse_hex_color(const char *v, uint8_t rgb[3]) {
-  if (*v == '#') v++;
-  size_t n = strlen(v);
-  if ((n != 3 && n != 6) || strspn(v, "0123456789abcdefABCDEF") != n) return -1;
-  unsigned long x = strtoul(v, NULL, 16);
-  if (n == 3) {
-    rgb[0] = (uint8_t)(((x >> 8) & 15) * 17);
-    rgb[1] = (uint8_t)(((x >> 4) & 15) * 17);
-    rgb[2] = (uint8_t)((x & 15) * 17);
-  } else {
-    rgb[0] = (uint8_t)(x >> 16);
-    rgb[1] = (uint8_t)(x >> 8);
-    rgb[2] = (uint8_t)x;
-  }
-  return 0;
-}
-
 static double now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -75,23 +58,6 @@ static double now(void) {
 static int ends_with(const char *s, const char *suffix) {
   size_t a = strlen(s), b = strlen(suffix);
   return a >= b && strcasecmp(s + a - b, suffix) == 0;
-}
-
-/* "%d" (and only that) may appear once; anything else would be a format-string hole. */
-static int frame_pattern(const char *path) {
-  const char *p = strstr(path, "%d");
-  if (!p) return strchr(path, '%') ? -1 : 0;
-  if (strchr(p + 2, '%') || memchr(path, '%', (size_t)(p - path))) return -1;
-  return 1;
-}
-
-static void expand(char *buf, size_t len, const char *path, int frame) {
-  const char *p = strstr(path, "%d");
-  if (!p) {
-    snprintf(buf, len, "%s", path);
-    return;
-  }
-  snprintf(buf, len, "%.*s%d%s", (int)(p - path), path, frame, p + 2);
 }
 
 /* Fails early, before minutes of work, when an output cannot be written. */
@@ -183,19 +149,19 @@ int main(int argc, char **argv) {
     else if (!strcmp(key, "seed")) cfg.seed = (uint64_t)parse_int(key, val, 0, 0x7fffffffffffffffL);
     else if (!strcmp(key, "bg")) {
       if (!strcasecmp(val, "avg") || !*val) cfg.use_background = 0;
-      else if (parse_hex_color(val, cfg.background) == 0) cfg.use_background = 1;
+      else if (pm_parse_colour(val, 1, cfg.background) == 0) cfg.use_background = 1;
       else die("bad value \"%s\" for -bg (expected a hex colour such as ffffff, or avg)", val);
     }
   }
   if (!input) die("%s", "missing -i INPUT (see -h)");
   if (nout == 0) die("%s", "missing -o OUTPUT (see -h)");
   for (int k = 0; k < nout; k++) {
-    if (frame_pattern(outputs[k]) < 0) die("bad output name \"%s\": only one %%d may appear", outputs[k]);
+    if (pm_path_pattern(outputs[k]) < 0) die("bad output name \"%s\": only one %%d may appear", outputs[k]);
     if (!ends_with(outputs[k], ".png") && !ends_with(outputs[k], ".jpg") && !ends_with(outputs[k], ".jpeg") &&
         !ends_with(outputs[k], ".svg"))
       die("%s: unknown output type (use .png, .jpg or .svg)", outputs[k]);
     char path[4096];
-    expand(path, sizeof path, outputs[k], 1);
+    pm_path_expand(path, sizeof path, outputs[k], 1);
     check_writable(path);
   }
 
@@ -228,10 +194,10 @@ int main(int argc, char **argv) {
       fflush(stdout);
     }
     for (int k = 0; k < nout; k++) {
-      int pattern = frame_pattern(outputs[k]) == 1;
+      int pattern = pm_path_pattern(outputs[k]) == 1;
       if (!(step == count || (pattern && step % nth == 0))) continue;
       char path[4096];
-      expand(path, sizeof path, outputs[k], step);
+      pm_path_expand(path, sizeof path, outputs[k], step);
       if (save(m, path, size, err, sizeof err) < 0) {
         fprintf(stderr, "primitive: %s\n", err);
         status = 1;

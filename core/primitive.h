@@ -150,6 +150,15 @@ int pm_video_process(PmVideo *v, const PmVideoSettings *s, const PmFrame *in, Pm
 /* The model behind the last frame (NULL before the first): shapes, score, SVG. */
 const PmModel *pm_video_model(const PmVideo *v);
 
+/* Text helpers shared by the hosts. A colour in hex, "rrggbb" or "#rrggbb" (also "rgb" and
+ * "#rgb" when short_ok): 0, or -1 when it is not one. */
+int pm_parse_colour(const char *s, int short_ok, uint8_t rgb[3]);
+/* An output path with exactly one "%d" (1), with no "%" (0), or anything else (-1): other
+ * conversions would be a format-string hole. */
+int pm_path_pattern(const char *path);
+/* The path with its "%d" replaced by n, snprintf-style: returns the full length. */
+int pm_path_expand(char *buf, size_t len, const char *path, unsigned long long n);
+
 const char *pm_shape_kind_name(PmShapeKind k);
 int pm_format_bytes_per_pixel(PmFormat f); /* packed formats: 3 or 4; YUV: 0 */
 

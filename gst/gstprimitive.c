@@ -95,22 +95,10 @@ parse_background (const gchar * s, gboolean * use, guint8 rgb[3])
     *use = FALSE;
     return TRUE;
   }
-  if (*s == '#')
-    s++;
-  if (strlen (s) != 6 || strspn (s, "0123456789abcdefABCDEF") != 6)
+  if (pm_parse_colour (s, FALSE, rgb) < 0)
     return FALSE;
-  guint64 v = g_ascii_strtoull (s, NULL, 16);
-  rgb[0] = (guint8) (v >> 16), rgb[1] = (guint8) (v >> 8), rgb[2] = (guint8) v;
   *use = TRUE;
   return TRUE;
-}
-
-/* Exactly one "%d" and no other conversion. */
-static gboolean
-valid_pattern (const gchar * s)
-{
-  const gchar *p = s ? strstr (s, "%d") : NULL;
-  return p && !strchr (p + 2, '%') && !memchr (s, '%', (gsize) (p - s));
 }
 
 static void
@@ -146,7 +134,7 @@ gst_primitive_set_property (GObject * object, guint prop_id, const GValue * valu
     case PROP_BUDGET: self->budget = g_value_get_uint (value); break;
     case PROP_SVG_LOCATION:{
       const gchar *s = g_value_get_string (value);
-      if (!s || !*s || valid_pattern (s)) {
+      if (!s || !*s || pm_path_pattern (s) == 1) {
         g_free (self->svg_location);
         self->svg_location = s && *s ? g_strdup (s) : NULL;
       } else {
@@ -310,8 +298,9 @@ frame_duration (GstPrimitive * self, GstBuffer * buf)
 static GstFlowReturn
 write_svg (GstPrimitive * self, const PmModel * model, const gchar * pattern, guint64 index, gint w, gint h)
 {
-  const gchar *p = strstr (pattern, "%d");
-  gchar *path = g_strdup_printf ("%.*s%" G_GUINT64_FORMAT "%s", (int) (p - pattern), pattern, index, p + 2);
+  gsize len = (gsize) pm_path_expand (NULL, 0, pattern, index) + 1;
+  gchar *path = g_malloc (len);
+  pm_path_expand (path, len, pattern, index);
   gchar *svg = pm_model_svg (model, w, h);
   GError *err = NULL;
   gboolean ok = svg && g_file_set_contents (path, svg, -1, &err);
