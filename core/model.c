@@ -4,7 +4,6 @@
  * colour and its error change in closed form, so a candidate costs O(its rows), not O(its
  * pixels). The canvas itself is drawn with rounding, as primitive draws it; the next row update
  * picks up the rounded values, so the estimate never drifts. */
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
