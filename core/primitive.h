@@ -121,8 +121,12 @@ int pm_render(const PmModel *m, PmFrame *out);
 int pm_render_shapes(const PmShape *shapes, int n, const uint8_t bg[3], int ww, int wh,
                      PmFrame *out, int threads);
 
-/* SVG document of the model at out_w x out_h; malloc'ed, caller frees. */
+/* SVG document of the model at out_w x out_h; malloc'ed, caller frees (NULL when out of memory).
+ * Numbers use '.' whatever the locale. */
 char *pm_model_svg(const PmModel *m, int out_w, int out_h);
+/* The same with transparency: the background's opacity (255: opaque) and, unless NULL, the URL
+ * of an image (e.g. a data: URI) drawn over out_w x out_h whose alpha is the picture's opacity. */
+char *pm_model_svg_alpha(const PmModel *m, int out_w, int out_h, uint8_t background_alpha, const char *mask_href);
 
 /* ---- video: the per-frame policy shared by the GStreamer element and the frei0r plugin ---- */
 typedef struct {
@@ -150,13 +154,21 @@ int pm_video_process(PmVideo *v, const PmVideoSettings *s, const PmFrame *in, Pm
 /* The model behind the last frame (NULL before the first): shapes, score, SVG. */
 const PmModel *pm_video_model(const PmVideo *v);
 
-/* Text helpers shared by the hosts. A colour in hex, "rrggbb" or "#rrggbb" (also "rgb" and
- * "#rgb" when short_ok): 0, or -1 when it is not one. */
-int pm_parse_colour(const char *s, int short_ok, uint8_t rgb[3]);
-/* An output path with exactly one "%d" (1), with no "%" (0), or anything else (-1): other
- * conversions would be a format-string hole. */
+/* Text helpers shared by the hosts, one grammar for all of them.
+ * A colour is 3, 4, 6 or 8 hex digits with an optional leading '#': "rgb", "rgba", "rrggbb",
+ * "rrggbbaa" (short forms repeat each digit: "#f80" is "#ff8800"). Returns 0, or -1 when it is not
+ * one. The forms with alpha are accepted only when `alpha` is not NULL (a host that cannot show
+ * transparency refuses them); without one, *alpha is 255. */
+int pm_parse_colour(const char *s, uint8_t rgb[3], uint8_t *alpha);
+/* Output paths are printf-like with one integer: "%d" or "%0Nd" (zero-padded to N digits, N at
+ * most PM_PATH_MAX_WIDTH) stands for the frame number and "%%" for a literal '%'.
+ * pm_path_pattern returns 1 for exactly one number, 0 for none, -1 for a '%' that starts
+ * neither (e.g. "50%.png"), -2 for more than one number; other conversions would be a
+ * format-string hole. */
+#define PM_PATH_MAX_WIDTH 20
 int pm_path_pattern(const char *path);
-/* The path with its "%d" replaced by n, snprintf-style: returns the full length. */
+/* The path with its number and "%%" escapes expanded, snprintf-style (at most len bytes written,
+ * always terminated when len > 0): returns the full length. */
 int pm_path_expand(char *buf, size_t len, const char *path, unsigned long long n);
 
 const char *pm_shape_kind_name(PmShapeKind k);

@@ -117,7 +117,7 @@ void f0r_set_param_value(f0r_instance_t instance, f0r_param_t param, int i) {
     if (!s) return;
     uint8_t rgb[3];
     /* invalid values are refused, keeping the previous one */
-    if (i == P_BACKGROUND && strcmp(s, "avg") && pm_parse_colour(s, 0, rgb) < 0) return;
+    if (i == P_BACKGROUND && strcmp(s, "avg") && pm_parse_colour(s, rgb, NULL) < 0) return;
     if (i == P_DEVICE && strcmp(s, "auto") && strcmp(s, "cpu") && strcmp(s, "cuda")) return;
     char *copy = dup_string(s);
     if (!copy) return;
@@ -155,7 +155,7 @@ static void settings(const Instance *in, PmVideoSettings *st) {
   st->scene_threshold = in->v[P_SCENE_THRESHOLD];
   st->budget_ms = scaled(in->v[P_BUDGET], 1000, 0, 1000);
   st->search.threads = scaled(in->v[P_THREADS], 100, 0, 100);
-  st->search.use_background = pm_parse_colour(in->background, 0, st->search.background) == 0;
+  st->search.use_background = pm_parse_colour(in->background, st->search.background, NULL) == 0;
 }
 
 void f0r_update(f0r_instance_t instance, double time, const uint32_t *inframe, uint32_t *outframe) {

@@ -95,7 +95,7 @@ parse_background (const gchar * s, gboolean * use, guint8 rgb[3])
     *use = FALSE;
     return TRUE;
   }
-  if (pm_parse_colour (s, FALSE, rgb) < 0)
+  if (pm_parse_colour (s, rgb, NULL) < 0)
     return FALSE;
   *use = TRUE;
   return TRUE;
