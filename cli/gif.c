@@ -1,5 +1,6 @@
 #include "gif.h"
 
+#include <errno.h>
 #include <gif_lib.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,16 +11,19 @@ struct PmGif {
   int w, h, frames;
   uint8_t *prev; /* the last frame's RGB, to find what changed */
   uint8_t *planes; /* r, g, b planes and the palette indices of a rectangle */
+  int write_errno;
 };
 
 static int write_out(GifFileType *gif, const GifByteType *buf, int n) {
   PmGif *g = gif->UserData;
-  return (int)fwrite(buf, 1, (size_t)n, g->f);
+  size_t done = fwrite(buf, 1, (size_t)n, g->f);
+  if (done < (size_t)n && !g->write_errno) g->write_errno = errno ? errno : EIO;
+  return (int)done;
 }
 
 static int fail(PmGif *g, int code, char *err, size_t errlen) {
   if (!code && g->gif) code = g->gif->Error;
-  snprintf(err, errlen, "%s", ferror(g->f) ? "write error" : code ? GifErrorString(code) : "GIF error");
+  snprintf(err, errlen, "%s", g->write_errno ? strerror(g->write_errno) : code ? GifErrorString(code) : "GIF error");
   return -1;
 }
 
