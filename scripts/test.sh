@@ -1,8 +1,8 @@
 #!/bin/bash
 # Sets up, builds and runs every test: the meson suite (core, CLI, GStreamer element with the
 # leaks tracer, frei0r plugin, FFmpeg and melt end to end) in a release build and in an
-# AddressSanitizer/UBSan build, a libFuzzer run of the shape fuzzer, and the CLI and the frei0r
-# plugin under valgrind.
+# AddressSanitizer/UBSan build, libFuzzer runs of the shape and image-loader fuzzers, and the CLI
+# and the frei0r plugin under valgrind.
 # Ends with one line "N passed, N failed, N skipped" over all of them.
 set -u
 cd "$(dirname "$0")/.."
@@ -36,16 +36,22 @@ count_meson build-asan
 
 echo "=== libFuzzer build"
 if { [ -d build-fuzz ] || CC=clang meson setup build-fuzz -Dfuzzer=true -Db_lundef=false -Dcuda=disabled --buildtype=debugoptimized; } &&
-  ninja -C build-fuzz tests/fuzz_shapes; then
+  ninja -C build-fuzz tests/fuzz_shapes tests/fuzz_images tests/imgtool; then
   mkdir -p build-fuzz/corpus
   step "fuzz shapes for 30 s" ./build-fuzz/tests/fuzz_shapes -max_total_time=30 -print_final_stats=1 build-fuzz/corpus
+  # the image loaders, from a few tiny valid PNG and JPEG files, within 512 MB
+  seeds=build-fuzz/image-corpus && mkdir -p $seeds && ./build-fuzz/tests/imgtool gen $seeds/a.png 24 16 &&
+    ./build-fuzz/tests/imgtool gen-alpha $seeds/b.png 20 12 && for m in baseline progressive gray cmyk ycck exif6; do
+      ./build-fuzz/tests/imgtool jpeg $seeds/a.png $seeds/$m.jpg $m; done
+  step "fuzz image loaders for 30 s" ./build-fuzz/tests/fuzz_images -max_total_time=30 -rss_limit_mb=512 \
+    -malloc_limit_mb=256 -print_final_stats=1 $seeds
 else
   failed=$((failed + 1)); echo "=== libFuzzer build: FAILED"
 fi
 
 tmp=$(mktemp -d)
 step "valgrind: the CLI on one image" valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite -q \
-  ./build/cli/primitive -i examples/data/monalisa.jpg -o "$tmp/v.png" -o "$tmp/v.svg" -n 10 -j 2
+  ./build/cli/primitive -i examples/data/monalisa.jpg -o "$tmp/v.png" -o "$tmp/v.svg" -o "$tmp/v.gif" -n 10 -j 2
 rm -rf "$tmp"
 step "valgrind: the frei0r plugin driven like a host" valgrind --error-exitcode=1 --leak-check=full \
   --errors-for-leak-kinds=definite -q ./build/tests/test_frei0r build/frei0r/primitive.so

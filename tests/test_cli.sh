@@ -113,13 +113,13 @@ done
 "$tool" jpeg "$dir/g.png" "$dir/g.jpg" progressive
 size=$(wc -c <"$dir/g.jpg")
 head -c $((size * 2 / 3)) "$dir/g.jpg" >"$dir/cut.jpg"
-if "$prim" -i "$dir/cut.jpg" -o "$dir/cut.png" -n 2 -s 64 2>"$dir/err" && [ -s "$dir/cut.png" ] &&
+if "$prim" -i "$dir/cut.jpg" -o "$dir/cut.png" -n 2 -s 64 -r 64 2>"$dir/err" && [ -s "$dir/cut.png" ] &&
   [ "$(wc -l <"$dir/err")" -eq 1 ] && grep -q "warning: .*cut.jpg: Premature end" "$dir/err"; then
   ok "truncated JPEG: decoded with $(cat "$dir/err")"
 else fail "truncated JPEG: $(cat "$dir/err")"; fi
 size=$(wc -c <"$dir/g.png")
 head -c $((size - 12)) "$dir/g.png" >"$dir/cut.png"
-if "$prim" -i "$dir/cut.png" -o "$dir/cut2.png" -n 2 -s 64 2>"$dir/err" && grep -q "warning: .*no IEND" "$dir/err"; then
+if "$prim" -i "$dir/cut.png" -o "$dir/cut2.png" -n 2 -s 64 -r 64 2>"$dir/err" && grep -q "warning: .*no IEND" "$dir/err"; then
   ok "PNG without its end: $(cat "$dir/err")"
 else fail "PNG without its end: $(cat "$dir/err")"; fi
 
@@ -129,20 +129,20 @@ for mode in baseline progressive cmyk cmyk-plain ycck; do
   d=$("$tool" diff "$dir/$mode.jpg" "$dir/g.png" 2>&1)
   awk -v d="$d" 'BEGIN { exit !(d < 3.0) }' && ok "$mode JPEG reads as the picture (diff $d)" || fail "$mode JPEG: $d"
 done
-"$prim" -i "$dir/cmyk.jpg" -o "$dir/cmyk.png" -n 3 -s 64 2>"$dir/err" && ok "the CLI takes a CMYK JPEG" ||
+"$prim" -i "$dir/cmyk.jpg" -o "$dir/cmyk.png" -n 3 -s 64 -r 64 2>"$dir/err" && ok "the CLI takes a CMYK JPEG" ||
   fail "CMYK JPEG: $(cat "$dir/err")"
 for o in 1 2 3 4 5 6 7 8; do
   "$tool" jpeg "$dir/g.png" "$dir/exif$o.jpg" exif$o
   d=$("$tool" diff "$dir/exif$o.jpg" "$dir/g.png" 2>&1)
   awk -v d="$d" 'BEGIN { exit !(d < 3.0) }' && ok "EXIF orientation $o: shown upright (diff $d)" || fail "EXIF orientation $o: $d"
 done
-"$prim" -i "$dir/exif6.jpg" -o "$dir/exif6.png" -n 3 -s 100 &&
+"$prim" -i "$dir/exif6.jpg" -o "$dir/exif6.png" -n 3 -s 100 -r 64 &&
   [ "$("$tool" info "$dir/exif6.png")" = "100 75 opaque" ] && ok "the CLI turns a phone photo (orientation 6) upright" ||
   fail "orientation 6 through the CLI: $("$tool" info "$dir/exif6.png")"
 
 # ---- transparency ----
 "$tool" gen-alpha "$dir/t.png" 320 240
-if "$prim" -i "$dir/t.png" -o "$dir/t-out.png" -o "$dir/t-out.svg" -o "$dir/t-out.jpg" -n 20 -s 256 2>"$dir/err"; then
+if "$prim" -i "$dir/t.png" -o "$dir/t-out.png" -o "$dir/t-out.svg" -o "$dir/t-out.jpg" -n 20 -s 256 -r 128 2>"$dir/err"; then
   info=$("$tool" info "$dir/t-out.png")
   [ "$info" = "256 192 alpha 0 255" ] && ok "a transparent PNG stays transparent ($info)" || fail "transparent PNG output: $info"
   grep -q '<g mask="url(#alpha)">' "$dir/t-out.svg" && ok "the SVG is masked by the input's alpha" || fail "SVG has no mask"
@@ -153,19 +153,19 @@ if "$prim" -i "$dir/t.png" -o "$dir/t-out.png" -o "$dir/t-out.svg" -o "$dir/t-ou
   fi
 else fail "transparent input: $(cat "$dir/err")"; fi
 # a background with alpha: the picture over white equals the run with an opaque white background
-"$prim" -i "$dir/g.png" -o "$dir/bg0.png" -n 20 -s 200 -bg '#ffffff00' && "$prim" -i "$dir/g.png" -o "$dir/bg1.png" -n 20 -s 200 -bg fff &&
+"$prim" -i "$dir/g.png" -o "$dir/bg0.png" -n 20 -s 200 -r 100 -bg '#ffffff00' && "$prim" -i "$dir/g.png" -o "$dir/bg1.png" -n 20 -s 200 -r 100 -bg fff &&
   "$tool" flatten "$dir/bg0.png" "$dir/bg0w.png"
 info=$("$tool" info "$dir/bg0.png")
 d=$("$tool" diff "$dir/bg0w.png" "$dir/bg1.png")
 case $info in *alpha*) ok "-bg with alpha gives a transparent PNG ($info)" ;; *) fail "-bg ffffff00: $info" ;; esac
 awk -v d="$d" 'BEGIN { exit !(d < 1.0) }' && ok "-bg ffffff00 over white is the -bg fff picture (diff $d)" || fail "-bg alpha over white: diff $d"
-"$prim" -i "$dir/g.png" -o "$dir/bg2.png" -n 2 -s 64 -bg '#fff8' && ok "-bg takes #rgba" || fail "-bg #rgba"
+"$prim" -i "$dir/g.png" -o "$dir/bg2.png" -n 2 -s 64 -r 64 -bg '#fff8' && ok "-bg takes #rgba" || fail "-bg #rgba"
 
 # ---- numbered names, GIF, several -m/-n pairs, --version ----
-"$prim" -i "$input" -o "$dir/f%03d.png" -o "$dir/p50%%.png" -nth 5 -n 10 -s 64 &&
+"$prim" -i "$input" -o "$dir/f%03d.png" -o "$dir/p50%%.png" -nth 5 -n 10 -s 64 -r 64 &&
   [ -s "$dir/f005.png" ] && [ -s "$dir/f010.png" ] && [ -s "$dir/p50%.png" ] && ok "%03d and %% in names" ||
   fail "%03d / %% names: $(ls "$dir" | tr '\n' ' ')"
-if "$prim" -i "$input" -o "$dir/anim.gif" -o "$dir/anim.png" -n 10 -nth 2 -s 128 2>"$dir/err" &&
+if "$prim" -i "$input" -o "$dir/anim.gif" -o "$dir/anim.png" -n 10 -nth 2 -s 128 -r 64 2>"$dir/err" &&
   [ "$(head -c 6 "$dir/anim.gif")" = GIF89a ]; then
   ok "animated GIF written ($(wc -c <"$dir/anim.gif") bytes)"
   if command -v ffprobe >/dev/null 2>&1; then
@@ -179,28 +179,28 @@ if "$prim" -i "$input" -o "$dir/anim.gif" -o "$dir/anim.png" -n 10 -nth 2 -s 128
     echo "SKIP: ffprobe not installed, GIF frames not counted"
   fi
 else fail "GIF: $(cat "$dir/err")"; fi
-"$prim" -i "$input" -o "$dir/pairs.svg" -m 1 -n 4 -m 4 -n 3 -s 64 -v >"$dir/log" 2>&1
+"$prim" -i "$input" -o "$dir/pairs.svg" -m 1 -n 4 -m 4 -n 3 -s 64 -r 64 -v >"$dir/log" 2>&1
 if [ "$(grep -c '<polygon' "$dir/pairs.svg")" = 4 ] && [ "$(grep -c '<ellipse' "$dir/pairs.svg")" = 3 ] &&
   [ "$(grep '<polygon\|<ellipse' "$dir/pairs.svg" | head -4 | grep -c '<polygon')" = 4 ] && grep -q 'then 3 circle' "$dir/log"; then
   ok "-m 1 -n 4 -m 4 -n 3: 4 triangles then 3 circles"
 else fail "-m/-n pairs: $(grep -c '<polygon' "$dir/pairs.svg") polygons, $(grep -c '<ellipse' "$dir/pairs.svg") ellipses"; fi
-"$prim" -i "$input" -o "$dir/late.svg" -n 3 -m 3 -s 64 && [ "$(grep -c '<ellipse' "$dir/late.svg")" = 3 ] &&
+"$prim" -i "$input" -o "$dir/late.svg" -n 3 -m 3 -s 64 -r 64 && [ "$(grep -c '<ellipse' "$dir/late.svg")" = 3 ] &&
   ok "-m after the only -n still applies" || fail "-n 3 -m 3 did not draw ellipses"
 v=$("$prim" --version)
 case $v in "primitive (gst-primitive) "[0-9]*) ok "--version: $v" ;; *) fail "--version: $v" ;; esac
 
 # ---- outputs are replaced whole or not at all ----
 leftovers() { ls -A "$dir" | grep -c '\.tmp$'; }
-"$prim" -i "$input" -o "$dir/keep.png" -o "$dir/keep.svg" -o "$dir/keep.jpg" -o "$dir/keep.gif" -n 40 -s 300 --seed 3
+"$prim" -i "$input" -o "$dir/keep.png" -o "$dir/keep.svg" -o "$dir/keep.jpg" -o "$dir/keep.gif" -n 40 -s 300 -r 64 --seed 3
 for f in keep.png keep.svg keep.jpg keep.gif; do cp "$dir/$f" "$dir/$f.ref"; done
 mkfifo "$dir/fifo.png"
-timeout 20 "$prim" -i "$input" -o "$dir/fifo.png" -n 1 2>"$dir/err"
+timeout 20 "$prim" -i "$input" -o "$dir/fifo.png" -n 1 -r 64 2>"$dir/err"
 code=$?
 [ $code = 2 ] && grep -q "not a regular file (a FIFO)" "$dir/err" && ok "FIFO output refused without blocking" ||
   fail "FIFO output: exit $code $(cat "$dir/err")"
 for f in keep.png keep.svg keep.jpg keep.gif; do
   # a file size limit acts as a full disk: the write fails (EFBIG) and the old file stays
-  (ulimit -f 1; "$prim" -i "$input" -o "$dir/$f" -n 12 -s 300 --seed 4 2>"$dir/err")
+  (ulimit -f 1; "$prim" -i "$input" -o "$dir/$f" -n 12 -s 300 -r 64 --seed 4 2>"$dir/err")
   code=$?
   if [ $code = 1 ] && grep -q "cannot write .*$f: File too large" "$dir/err" && cmp -s "$dir/$f" "$dir/$f.ref" &&
     [ "$(leftovers)" = 0 ]; then
@@ -217,12 +217,12 @@ interrupt() { # signal, temporary to wait for, args...
   kill -"$sig" $pid
   wait $pid
 }
-interrupt INT keep.gif -i "$input" -o "$dir/keep.gif" -o "$dir/keep.png" -n 100000 -s 300
+interrupt INT keep.gif -i "$input" -o "$dir/keep.gif" -o "$dir/keep.png" -n 100000 -s 300 -r 64
 code=$?
 if [ $code -gt 128 ] && cmp -s "$dir/keep.gif" "$dir/keep.gif.ref" && cmp -s "$dir/keep.png" "$dir/keep.png.ref" &&
   [ "$(leftovers)" = 0 ]; then ok "SIGINT during a GIF: old files kept, no temporary left"
 else fail "SIGINT during a GIF: exit $code, $(leftovers) temporaries, $(cat "$dir/err")"; fi
-interrupt TERM keep.png -i "$input" -o "$dir/keep.png" -n 1 -s 6000
+interrupt TERM keep.png -i "$input" -o "$dir/keep.png" -n 1 -s 4000 -r 64
 code=$?
 if cmp -s "$dir/keep.png" "$dir/keep.png.ref" && [ "$(leftovers)" = 0 ]; then
   ok "SIGTERM while a large PNG is written (exit $code): old file kept, no temporary left"
