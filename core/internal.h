@@ -83,6 +83,27 @@ static inline void pm_clamp_point(float *x, float *y, int w, int h) {
   *y = pm_clampf(*y, -m, (float)h + m);
 }
 
+/* Applies x' = a0 + a1 x + a2 y, y' = a3 + a4 x + a5 y to the shape: points move, sizes scale
+ * by the map's area scale (per axis for axis-aligned ellipses) and angles turn with it. */
+void pm_shape_transform(PmShape *s, const float a[6]);
+
+/* ---- motion between consecutive working images (motion.c) ---- */
+/* Per-block translations (pixels) left after the global motion, on the previous image's blocks
+ * of bs x bs pixels: block (i, j) is dx[j * bw + i]. */
+typedef struct { int bs, bw, bh; float *dx, *dy; } PmMotionField;
+typedef struct PmMotion PmMotion;
+PmMotion *pm_motion_new(int w, int h);
+void pm_motion_free(PmMotion *mo);
+int pm_motion_block(int w, int h);
+/* Motion from prev to cur (RGB, the size given to pm_motion_new): the global affine map into a
+ * (identity when nothing clearly moved) and the residual block field. */
+const PmMotionField *pm_motion_estimate(PmMotion *mo, const uint8_t *prev, const uint8_t *cur, float a[6]);
+/* The residual translation of a shape covering these spans (of the previous image): the
+ * pixel-weighted median of its blocks' translations, zero when most of it lies on blocks that
+ * did not move. `weights` holds bw * bh ints of scratch. */
+void pm_motion_shape_offset(const PmMotionField *f, const PmSpan *sp, int nspans, int *weights, float *dx,
+                            float *dy);
+
 /* ---- worker pool ---- */
 typedef struct PmPool PmPool;
 typedef void (*PmTaskFn)(void *ctx, int task, int worker);

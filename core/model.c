@@ -15,21 +15,42 @@ typedef struct {
   uint64_t evals;
 } PmScratch;
 
+/* Frames a new or changed shape keeps being refined before it counts as settled, and warm
+ * frames without a paying replacement before replacements stop (until the picture changes). */
+#define PM_SETTLE_FRAMES 30
+
+/* A shape list with the warm start's bookkeeping (see PmModel). */
+typedef struct {
+  PmShape *shapes;
+  double *fitted;
+  int *unsettled;
+} ShapeList;
+
 struct PmModel {
   PmConfig cfg;
   int w, h;
   uint8_t *target, *canvas; /* RGB, w * h */
   uint8_t *prev_target;      /* the target before the last pm_model_set_target() */
   double target_change;
+  int motion_pending;        /* the shapes still sit where prev_target had its content */
+  PmMotion *motion;
+  int *block_weights;        /* scratch for pm_motion_shape_offset */
   PmSums *sums;             /* h rows of w + 1 prefix entries */
   int64_t err;
   uint8_t bg[3];
   PmShape *shapes;
   double *contrib; /* each shape's error change when it was drawn, on the canvas below it (set
                       by refit and steps; the replay in set_target leaves it to the next refit) */
+  double *fitted;  /* each shape's error change when it was last fitted (searched, recoloured or
+                      refined): the warm start leaves a shape alone while it pays about as much */
+  int *unsettled;  /* frames each shape is still refined for although nothing changed under it */
+  int idle_rounds; /* warm frames in a row with nothing changed and no replacement that paid */
   int nshapes, cap;
   PmPool *pool;
   PmScratch *scratch; /* one per worker */
+  uint8_t *canvas_before; /* the canvas before a replacement, to measure what it shows */
+  PmSpan *spans2;     /* a second span list and a row of marks, for comparing two shapes */
+  uint8_t *row_marks;
   uint64_t evals;
   uint64_t counter; /* advances per search round: seeds the next round's streams */
 };
@@ -119,7 +140,10 @@ static void draw_spans(PmModel *m, const PmSpan *sp, int n, const uint8_t rgba[4
   m->err += de;
 }
 
-static void fill_background(PmModel *m) {
+/* The background: the given colour, or the target's average. With `steady`, an average within
+ * a few levels of the current background keeps it: every shape is blended over it, so a new
+ * value would touch every pixel for nothing visible. */
+static void fill_background(PmModel *m, int steady) {
   if (m->cfg.use_background) {
     memcpy(m->bg, m->cfg.background, 3);
   } else {
@@ -127,7 +151,13 @@ static void fill_background(PmModel *m) {
     size_t np = (size_t)m->w * m->h;
     for (size_t i = 0; i < np; i++)
       for (int k = 0; k < 3; k++) sum[k] += m->target[3 * i + k];
-    for (int k = 0; k < 3; k++) m->bg[k] = (uint8_t)((sum[k] + np / 2) / np);
+    uint8_t avg[3];
+    int far = 0;
+    for (int k = 0; k < 3; k++) {
+      avg[k] = (uint8_t)((sum[k] + np / 2) / np);
+      far |= abs(avg[k] - m->bg[k]) > 3;
+    }
+    if (!steady || far) memcpy(m->bg, avg, 3);
   }
   size_t np = (size_t)m->w * m->h;
   for (size_t i = 0; i < np; i++) memcpy(m->canvas + 3 * i, m->bg, 3);
@@ -201,10 +231,16 @@ static int push_shape(PmModel *m, const PmShape *s, double contrib) {
     if (ns) m->shapes = ns;
     double *nc = realloc(m->contrib, sizeof *nc * (size_t)cap);
     if (nc) m->contrib = nc;
-    if (!ns || !nc) return -1;
+    double *nf = realloc(m->fitted, sizeof *nf * (size_t)cap);
+    if (nf) m->fitted = nf;
+    int *nu = realloc(m->unsettled, sizeof *nu * (size_t)cap);
+    if (nu) m->unsettled = nu;
+    if (!ns || !nc || !nf || !nu) return -1;
     m->cap = cap;
   }
   m->contrib[m->nshapes] = contrib;
+  m->fitted[m->nshapes] = contrib;
+  m->unsettled[m->nshapes] = PM_SETTLE_FRAMES;
   m->shapes[m->nshapes++] = *s;
   return 0;
 }
@@ -256,7 +292,25 @@ double pm_model_step(PmModel *m) {
   return pm_model_score(m);
 }
 
-/* ---- warm start ---- */
+/* ---- warm start ----
+ *
+ * A video frame starts from the previous frame's shapes, carried with the picture's motion
+ * (motion.c). What users see as flicker is every change to a shape that the picture did not
+ * ask for, so each change must pay: a shape is re-fitted (colour re-solved, a few mutations
+ * tried) only while it is unsettled or pays clearly less than when it was last fitted, and a
+ * change is kept only if it lowers the squared error by PM_VISIBLE_COST levels for every level
+ * of visible change it makes. A still picture therefore settles and then repeats bit for bit,
+ * while the parts that move or change keep being repaired. */
+
+/* A change must lower the squared error (summed over pixels and channels, levels^2) by this
+ * many levels for every level of visible change (summed |new - old|): a uniform error of
+ * about this many levels is worth fixing, less is noise. */
+#define PM_VISIBLE_COST 1.2
+/* A shape pays "clearly less" than when it was last fitted when its error change has lost
+ * this share: the picture under it changed. */
+#define PM_DIRTY_SHARE 0.05
+/* A replacement must also lower the whole error by 1/PM_STEADY_GAIN of it. */
+#define PM_STEADY_GAIN 1000
 
 typedef struct {
   PmModel *m;
@@ -278,8 +332,9 @@ static void refine_task(void *ctx, int j, int worker) {
   float step = 4.0f * pm_unit(job->m->w, job->m->h);
   for (int i = 0; i < job->tries; i++) {
     PmShape c = best;
-    if (i % 2) { /* every other try moves the whole shape a little */
-      pm_shape_translate(&c, pm_rng_normal(&r) * step, pm_rng_normal(&r) * step);
+    if (i % 2) { /* every other try moves the whole shape a little (x drawn before y) */
+      float dx = pm_rng_normal(&r) * step, dy = pm_rng_normal(&r) * step;
+      pm_shape_translate(&c, dx, dy);
     } else {
       pm_shape_mutate(&c, &r, job->m->w, job->m->h);
       mutate_alpha(&c, &r, auto_alpha);
@@ -294,50 +349,131 @@ static void refine_task(void *ctx, int j, int worker) {
   job->delta[j] = e;
 }
 
-/* Rebuilds the canvas from `src` (n shapes): each colour re-solved against the canvas below
- * it, each shape optionally refined by `refine_tries` mutations, and dropped when it no
- * longer lowers the error. The result replaces m->shapes (src may not be m->shapes). */
-static void refit(PmModel *m, const PmShape *src, int n, int shape_count, int refine_tries) {
-  fill_background(m);
+/* Error change of drawing s with the colour it has (not re-solved). */
+static double energy_as_is(const PmModel *m, const PmShape *s, PmScratch *sc) {
+  PmSpan *spans = sc->spans;
+  int n = shape_spans(m, s, spans);
+  PmAcc acc = {{0, 0, 0}, {0, 0, 0}, 0, 0, 0};
+  for (int i = 0; i < n; i++) pm_acc_span(&acc, m->sums + (size_t)spans[i].y * (m->w + 1), spans[i].x1, spans[i].x2);
+  sc->evals++;
+  return pm_acc_delta(&acc, s->rgba[3], s->rgba);
+}
+
+/* How much the picture visibly changes if `from`, drawn over the current canvas, is replaced
+ * by `to`: the sum over pixels and channels of |new - old| (levels, unrounded blends). */
+static double visible_change(PmModel *m, const PmShape *from, const PmShape *to) {
+  PmSpan *a = m->scratch[0].spans, *b = m->spans2;
+  int na = shape_spans(m, from, a), nb = shape_spans(m, to, b), ia = 0, ib = 0;
+  double fa = from->rgba[3] / 255.0, ta = to->rgba[3] / 255.0, v = 0.0;
+  uint8_t *mark = m->row_marks;
+  while (ia < na || ib < nb) {
+    int y = ia < na && (ib >= nb || a[ia].y <= b[ib].y) ? a[ia].y : b[ib].y, lo = m->w, hi = 0;
+    for (; ia < na && a[ia].y == y; ia++) {
+      for (int x = a[ia].x1; x < a[ia].x2; x++) mark[x] |= 1;
+      lo = a[ia].x1 < lo ? a[ia].x1 : lo, hi = a[ia].x2 > hi ? a[ia].x2 : hi;
+    }
+    for (; ib < nb && b[ib].y == y; ib++) {
+      for (int x = b[ib].x1; x < b[ib].x2; x++) mark[x] |= 2;
+      lo = b[ib].x1 < lo ? b[ib].x1 : lo, hi = b[ib].x2 > hi ? b[ib].x2 : hi;
+    }
+    const uint8_t *c = m->canvas + (size_t)y * m->w * 3;
+    for (int x = lo; x < hi; x++) {
+      for (int k = 0; k < 3; k++) {
+        double under = c[3 * x + k];
+        double was = mark[x] & 1 ? under + fa * (from->rgba[k] - under) : under;
+        double now = mark[x] & 2 ? under + ta * (to->rgba[k] - under) : under;
+        v += fabs(now - was);
+      }
+      mark[x] = 0;
+    }
+  }
+  return v;
+}
+
+/* Rebuilds the canvas from `src` (n shapes with their bookkeeping). Shapes that are settled
+ * and still pay as they did when last fitted are drawn as they are; the others get their colour
+ * re-solved against the canvas below and, with refine_tries, that many mutations, and the
+ * change is kept if it pays for what it shows. Shapes that no longer lower the error are
+ * dropped. The result replaces the model's list (src must not be it). Returns how many shapes
+ * had the picture change under them. */
+static int refit(PmModel *m, const ShapeList *src, int n, int shape_count, int refine_tries) {
+  fill_background(m, 1);
   PmSpan *spans = m->scratch[0].spans;
-  int kept = 0;
+  int kept = 0, changed = 0;
   for (int i = 0; i < n && kept < shape_count; i++) {
-    PmShape s = src[i];
+    PmShape s = src->shapes[i];
     if (m->cfg.alpha) s.rgba[3] = (uint8_t)m->cfg.alpha;
-    double d;
-    if (refine_tries > 0) {
-      /* A fixed number of climbs, so the result does not depend on the thread count. */
-      RefineJob job = {m, m->counter++, &s, (refine_tries + 3) / 4, {{0}}, {0}};
-      pm_pool_run(m->pool, 4, refine_task, &job);
-      int bi = 0;
-      for (int j = 1; j < 4; j++)
-        if (job.delta[j] < job.delta[bi]) bi = j;
-      s = job.best[bi];
-      d = job.delta[bi];
-    } else {
-      d = energy(m, &s, &m->scratch[0]);
+    double d = energy_as_is(m, &s, &m->scratch[0]), fitted = src->fitted[i];
+    int unsettled = src->unsettled[i];
+    int dirty = !(d < 0.0 && d <= fitted * (1.0 - PM_DIRTY_SHARE));
+    changed += dirty;
+    if (dirty || unsettled > 0) {
+      PmShape t = s;
+      double e;
+      if (refine_tries > 0) {
+        /* A fixed number of climbs, so the result does not depend on the thread count. */
+        RefineJob job = {m, m->counter++, &s, (refine_tries + 3) / 4, {{0}}, {0}};
+        pm_pool_run(m->pool, 4, refine_task, &job);
+        int bi = 0;
+        for (int j = 1; j < 4; j++)
+          if (job.delta[j] < job.delta[bi]) bi = j;
+        t = job.best[bi];
+        e = job.delta[bi];
+      } else {
+        e = energy(m, &t, &m->scratch[0]);
+      }
+      if (e < d && (d >= 0.0 || d - e > PM_VISIBLE_COST * visible_change(m, &s, &t))) {
+        s = t, d = e;
+        unsettled = PM_SETTLE_FRAMES;
+      } else if (refine_tries > 0 && unsettled > 0) {
+        unsettled--;
+      }
+      fitted = d; /* the best this frame allows: the reference from now on */
     }
     if (d >= 0.0) continue; /* no longer pays */
     draw_spans(m, spans, shape_spans(m, &s, spans), s.rgba);
     m->contrib[kept] = d;
+    m->fitted[kept] = fitted;
+    m->unsettled[kept] = unsettled;
     m->shapes[kept++] = s;
   }
   collect_evals(m);
   m->nshapes = kept;
+  return changed;
 }
 
-/* A change to the shape list must lower the error by at least 1/PM_STEADY_GAIN of it: changes
- * for less would only make a static scene shimmer. */
-#define PM_STEADY_GAIN 1000
+static int list_alloc(ShapeList *l, int n) {
+  l->shapes = malloc(sizeof *l->shapes * (size_t)n);
+  l->fitted = malloc(sizeof *l->fitted * (size_t)n);
+  l->unsettled = malloc(sizeof *l->unsettled * (size_t)n);
+  return l->shapes && l->fitted && l->unsettled ? 0 : -1;
+}
+
+static void list_free(ShapeList *l) { free(l->shapes), free(l->fitted), free(l->unsettled); }
+
+static void list_save(const PmModel *m, ShapeList *l) {
+  int n = m->nshapes;
+  memcpy(l->shapes, m->shapes, sizeof *l->shapes * (size_t)n);
+  memcpy(l->fitted, m->fitted, sizeof *l->fitted * (size_t)n);
+  memcpy(l->unsettled, m->unsettled, sizeof *l->unsettled * (size_t)n);
+}
+
+static void list_remove(ShapeList *l, int n, int i) {
+  memmove(l->shapes + i, l->shapes + i + 1, sizeof *l->shapes * (size_t)(n - 1 - i));
+  memmove(l->fitted + i, l->fitted + i + 1, sizeof *l->fitted * (size_t)(n - 1 - i));
+  memmove(l->unsettled + i, l->unsettled + i + 1, sizeof *l->unsettled * (size_t)(n - 1 - i));
+}
 
 /* Moving content leaves shapes that still pay a little where they are, while the new
  * position of the content has none. One round: drop the shape that pays least, search a new one
- * on top, and keep the change only if the whole picture gained (so a static scene settles).
- * The contributions recorded when the shapes were drawn are those of this canvas. */
-static int replace_weakest(PmModel *m, int shape_count, PmShape *saved) {
+ * on top, and keep the change only if the whole picture gained, by more than it shows (so a
+ * still picture settles). The contributions recorded when the shapes were drawn are those of
+ * this canvas. Returns 1 when replaced, 0 when there was nothing to do, -1 when the change did
+ * not pay (the model then holds it: the caller undoes it). */
+static int replace_weakest(PmModel *m, int shape_count, ShapeList *saved) {
   int n = m->nshapes;
   if (n == 0 || n < shape_count) return 0;
-  memcpy(saved, m->shapes, sizeof *saved * (size_t)n);
+  list_save(m, saved);
   int weakest = 0;
   for (int i = 1; i < n; i++)
     if (m->contrib[i] > m->contrib[weakest]) weakest = i;
@@ -347,44 +483,70 @@ static int replace_weakest(PmModel *m, int shape_count, PmShape *saved) {
     return 0;
   }
   int64_t before = m->err;
-  memmove(saved + weakest, saved + weakest + 1, sizeof *saved * (size_t)(n - 1 - weakest));
+  size_t bytes = (size_t)m->w * m->h * 3;
+  memcpy(m->canvas_before, m->canvas, bytes);
+  list_remove(saved, n, weakest);
   refit(m, saved, n - 1, shape_count, 0);
   pm_model_step(m);
-  if (m->err < before - before / PM_STEADY_GAIN) return 1;
-  return -1;
+  if (m->err >= before - before / PM_STEADY_GAIN) return -1;
+  uint64_t shown = 0;
+  for (size_t i = 0; i < bytes; i++) shown += (uint64_t)abs(m->canvas[i] - m->canvas_before[i]);
+  return (double)(before - m->err) > PM_VISIBLE_COST * (double)shown ? 1 : -1;
+}
+
+/* Moves every shape with the picture's motion since the previous target: the global map, then
+ * the residual translation of the blocks under it. Shapes on still ground stay bit-identical. */
+static void carry_shapes(PmModel *m) {
+  if (!m->motion_pending) return;
+  m->motion_pending = 0;
+  if (!m->motion) {
+    int bs = pm_motion_block(m->w, m->h);
+    m->motion = pm_motion_new(m->w, m->h);
+    m->block_weights = malloc(sizeof *m->block_weights * (size_t)((m->w + bs - 1) / bs) * ((m->h + bs - 1) / bs));
+    if (!m->motion || !m->block_weights) { /* no memory: the shapes stay where they were */
+      pm_motion_free(m->motion), free(m->block_weights);
+      m->motion = NULL, m->block_weights = NULL;
+      return;
+    }
+  }
+  float a[6];
+  const PmMotionField *f = pm_motion_estimate(m->motion, m->prev_target, m->target, a);
+  int global = a[0] != 0.0f || a[3] != 0.0f || a[1] != 1.0f || a[2] != 0.0f || a[4] != 0.0f || a[5] != 1.0f;
+  PmSpan *spans = m->scratch[0].spans;
+  for (int i = 0; i < m->nshapes; i++) {
+    float dx, dy;
+    pm_motion_shape_offset(f, spans, shape_spans(m, &m->shapes[i], spans), m->block_weights, &dx, &dy);
+    if (global) pm_shape_transform(&m->shapes[i], a);
+    if (dx != 0.0f || dy != 0.0f) pm_shape_translate(&m->shapes[i], dx, dy);
+  }
 }
 
 double pm_model_warm_start(PmModel *m, int shape_count, int refine_tries, int replace_rounds) {
+  carry_shapes(m);
   int n = m->nshapes, cap = (n > shape_count ? n : shape_count) + 1;
-  PmShape *orig = malloc(sizeof *orig * (size_t)cap), *saved = malloc(sizeof *saved * (size_t)cap);
-  if (!orig || !saved) {
-    free(orig), free(saved);
+  ShapeList orig = {0}, saved = {0};
+  if (list_alloc(&orig, cap) < 0 || list_alloc(&saved, cap) < 0) {
+    list_free(&orig), list_free(&saved);
     return pm_model_score(m);
   }
-  memcpy(orig, m->shapes, sizeof *orig * (size_t)n);
-  refit(m, orig, n, shape_count, 0);
-  if (refine_tries > 0 && n > 0) {
-    /* Refining a shape helps it but can hurt the shapes above it: keep the refined list only
-     * when the whole picture gained, so a static scene never gets worse. */
-    int64_t plain = m->err;
-    int kept = m->nshapes;
-    memcpy(saved, m->shapes, sizeof *saved * (size_t)kept);
-    refit(m, saved, kept, shape_count, refine_tries);
-    if (m->err >= plain - plain / PM_STEADY_GAIN) refit(m, saved, kept, shape_count, 0);
-  }
+  list_save(m, &orig);
+  if (refit(m, &orig, n, shape_count, refine_tries) > 0 || m->nshapes < shape_count) m->idle_rounds = 0;
   while (m->nshapes < shape_count) pm_model_step(m);
-  for (int r = 0; r < replace_rounds; r++) {
+  /* a still picture stops trying replacements once they no longer pay */
+  for (int r = 0; r < replace_rounds && m->idle_rounds < PM_SETTLE_FRAMES; r++) {
     int k = m->nshapes;
     if (k >= cap) break; /* cfg.repeat can overfill the list: nothing to replace then */
-    memcpy(orig, m->shapes, sizeof *orig * (size_t)k);
-    int got = replace_weakest(m, shape_count, saved);
+    list_save(m, &orig);
+    int got = replace_weakest(m, shape_count, &saved);
     if (got < 0) {
-      refit(m, orig, k, shape_count, 0); /* undo */
+      refit(m, &orig, k, shape_count, 0); /* undo */
+      if (r == 0) m->idle_rounds++;
       break;
     }
+    m->idle_rounds = 0;
     if (got == 0) break;
   }
-  free(orig), free(saved);
+  list_free(&orig), list_free(&saved);
   while (m->nshapes < shape_count) pm_model_step(m);
   return pm_model_score(m);
 }
@@ -392,13 +554,19 @@ double pm_model_warm_start(PmModel *m, int shape_count, int refine_tries, int re
 /* ---- life cycle ---- */
 
 static int alloc_images(PmModel *m, int w, int h) {
-  free(m->target), free(m->canvas), free(m->sums), free(m->prev_target);
-  m->prev_target = NULL;
+  free(m->target), free(m->canvas), free(m->sums), free(m->prev_target), free(m->block_weights);
+  pm_motion_free(m->motion);
+  m->prev_target = NULL, m->motion = NULL, m->block_weights = NULL;
   m->w = w;
   m->h = h;
   m->target = malloc((size_t)w * h * 3);
   m->canvas = malloc((size_t)w * h * 3);
   m->sums = malloc(sizeof *m->sums * (size_t)(w + 1) * h);
+  free(m->spans2), free(m->row_marks), free(m->canvas_before);
+  m->canvas_before = malloc((size_t)w * h * 3);
+  m->spans2 = malloc(sizeof(PmSpan) * (size_t)h * PM_MAX_INTERVALS);
+  m->row_marks = calloc((size_t)w, 1);
+  if (!m->spans2 || !m->row_marks || !m->canvas_before) return -1;
   for (int i = 0; i < pm_pool_size(m->pool); i++) {
     free(m->scratch[i].spans);
     m->scratch[i].spans = malloc(sizeof(PmSpan) * (size_t)h * PM_MAX_INTERVALS);
@@ -451,6 +619,7 @@ int pm_model_load_target(PmModel *m, const PmFrame *f, char *err, size_t errlen)
     return -1;
   }
   m->target_change = 255.0;
+  m->motion_pending = have_prev;
   if (have_prev) {
     uint64_t sum = 0;
     for (size_t i = 0; i < (size_t)ww * wh * 3; i++) sum += (uint64_t)abs(m->target[i] - m->prev_target[i]);
@@ -462,7 +631,7 @@ int pm_model_load_target(PmModel *m, const PmFrame *f, char *err, size_t errlen)
 int pm_model_set_target(PmModel *m, const PmFrame *f, char *err, size_t errlen) {
   if (pm_model_load_target(m, f, err, errlen) < 0) return -1;
   /* Replay the shapes with their current colours so the canvas and error stay consistent. */
-  fill_background(m);
+  fill_background(m, 0);
   PmSpan *spans = m->scratch[0].spans;
   for (int i = 0; i < m->nshapes; i++) draw_spans(m, spans, shape_spans(m, &m->shapes[i], spans), m->shapes[i].rgba);
   return 0;
@@ -493,13 +662,17 @@ void pm_model_free(PmModel *m) {
   free(m->scratch);
   pm_pool_free(m->pool);
   free(m->target), free(m->canvas), free(m->sums), free(m->shapes), free(m->contrib), free(m->prev_target);
+  free(m->fitted), free(m->unsettled), free(m->block_weights), free(m->spans2), free(m->row_marks), free(m->canvas_before);
+  pm_motion_free(m->motion);
   free(m);
 }
 
 void pm_model_reset(PmModel *m) {
   m->nshapes = 0;
   m->counter = 0; /* a cold start repeats exactly, whatever came before */
-  fill_background(m);
+  m->motion_pending = 0;
+  m->idle_rounds = 0;
+  fill_background(m, 0);
 }
 
 void pm_model_configure(PmModel *m, const PmConfig *cfg) {

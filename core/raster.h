@@ -229,22 +229,30 @@ static inline PM_HD void pm_acc_span(PmAcc *acc, const PmSums *row, int x1, int 
   acc->n += x2 - x1;
 }
 
+/* The change of the squared error when colour rgb is blended at opacity alpha (1..255). */
+static inline PM_HD double pm_acc_delta(const PmAcc *acc, int alpha, const uint8_t rgb[3]) {
+  if (acc->n == 0) return 0.0;
+  double a = alpha / 255.0, dn = (double)acc->n, d = 0.0;
+  for (int k = 0; k < 3; k++) {
+    double C = rgb[k];
+    d += 2.0 * a * C * (double)(acc->sc[k] - acc->st[k]) + a * a * (dn * C * C - 2.0 * C * (double)acc->sc[k]);
+  }
+  return d + (a * a - 2.0 * a) * (double)acc->scc + 2.0 * a * (double)acc->stc;
+}
+
 /* Best colour (into rgb) and the change of the squared error, at opacity alpha (1..255). */
 static inline PM_HD double pm_acc_solve(const PmAcc *acc, int alpha, uint8_t rgb[3]) {
   if (acc->n == 0) {
     rgb[0] = rgb[1] = rgb[2] = 0;
     return 0.0;
   }
-  double a = alpha / 255.0, dn = (double)acc->n, d = 0.0;
+  double a = alpha / 255.0, dn = (double)acc->n;
   for (int k = 0; k < 3; k++) {
     double col = ((double)acc->st[k] - (1.0 - a) * (double)acc->sc[k]) / (a * dn);
     int ci = (int)(col + 0.5);
-    ci = ci < 0 ? 0 : (ci > 255 ? 255 : ci);
-    rgb[k] = (uint8_t)ci;
-    double C = ci;
-    d += 2.0 * a * C * (double)(acc->sc[k] - acc->st[k]) + a * a * (dn * C * C - 2.0 * C * (double)acc->sc[k]);
+    rgb[k] = (uint8_t)(ci < 0 ? 0 : (ci > 255 ? 255 : ci));
   }
-  return d + (a * a - 2.0 * a) * (double)acc->scc + 2.0 * a * (double)acc->stc;
+  return pm_acc_delta(acc, alpha, rgb);
 }
 
 /* A whole candidate: rasterize g on a w x h image with row prefix sums `sums` ((w + 1) per

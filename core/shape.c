@@ -61,3 +61,32 @@ void pm_shape_translate(PmShape *s, float dx, float dy) {
     s->p[1] += dy;
   }
 }
+
+void pm_shape_transform(PmShape *s, const float a[6]) {
+  float det = a[1] * a[5] - a[2] * a[4], scale = sqrtf(fabsf(det));
+  float turn = atan2f(a[4] - a[2], a[1] + a[5]) * (float)(180.0 / PM_PI);
+  int points = 1;
+  switch (s->kind) {
+  case PM_SHAPE_TRIANGLE: points = 3; break;
+  case PM_SHAPE_BEZIER: points = 3; s->p[6] *= scale; break;
+  case PM_SHAPE_RECTANGLE: points = 2; break;
+  case PM_SHAPE_POLYGON: points = 4; break;
+  case PM_SHAPE_ELLIPSE:
+    s->p[2] *= hypotf(a[1], a[4]);
+    s->p[3] *= hypotf(a[2], a[5]);
+    break;
+  case PM_SHAPE_CIRCLE:
+    s->p[2] *= scale;
+    s->p[3] = s->p[2];
+    break;
+  default: /* rotated rectangle and ellipse: centre, two sizes, angle */
+    s->p[2] *= scale;
+    s->p[3] *= scale;
+    s->p[4] = fmodf(s->p[4] + turn + 360.0f, 360.0f);
+  }
+  for (int i = 0; i < points; i++) {
+    float x = s->p[2 * i], y = s->p[2 * i + 1];
+    s->p[2 * i] = a[0] + a[1] * x + a[2] * y;
+    s->p[2 * i + 1] = a[3] + a[4] * x + a[5] * y;
+  }
+}
