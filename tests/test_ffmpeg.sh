@@ -50,6 +50,12 @@ if command -v melt >/dev/null 2>&1; then
 else
   echo "SKIP: melt not installed"
 fi
+# a value that cannot mean what it says is explained on stderr, once
+msg=$(ffmpeg -v error -f lavfi -i testsrc2=size=32x18:rate=10 -frames:v 2 \
+  -vf "frei0r=filter_name=primitive:filter_params=50|0.1|0.5|0.016|0.000001|y|0|0.25|0|0|red" -f null - 2>&1)
+[ "$(echo "$msg" | grep -c "shapes=50 is outside 0..1; understood as 1000 shapes")" -eq 1 ] &&
+  echo "$msg" | grep -q 'background "red" is not avg or a colour' && ok "ffmpeg shows what 50 shapes and red meant" ||
+  fail "no notice for shapes=50 or background=red: $msg"
 # a bad parameter string is FFmpeg's error, not a crash
 ffmpeg -v quiet -f lavfi -i testsrc2=size=64x36:duration=0.1 -vf "frei0r=filter_name=primitive:filter_params=abc" \
   -f null - && fail "bad parameter accepted" || ok "bad parameter refused by ffmpeg"
