@@ -24,6 +24,26 @@
 
 #include "gstprimitivemeta.h"
 
+/* The properties are written by the application's threads and read by the streaming thread
+ * under the object lock. GLib's GMutex is a futex that ThreadSanitizer does not see, so in a
+ * -fsanitize=thread build the lock also tells it the order it makes; elsewhere these are
+ * GST_OBJECT_LOCK and GST_OBJECT_UNLOCK. */
+#if defined(__SANITIZE_THREAD__)
+#define PM_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define PM_TSAN 1
+#endif
+#endif
+#ifdef PM_TSAN
+#include <sanitizer/tsan_interface.h>
+#define PROPS_LOCK(s) (GST_OBJECT_LOCK (s), __tsan_acquire (GST_OBJECT_GET_LOCK (s)))
+#define PROPS_UNLOCK(s) (__tsan_release (GST_OBJECT_GET_LOCK (s)), GST_OBJECT_UNLOCK (s))
+#else
+#define PROPS_LOCK(s) GST_OBJECT_LOCK (s)
+#define PROPS_UNLOCK(s) GST_OBJECT_UNLOCK (s)
+#endif
+
 GST_DEBUG_CATEGORY_STATIC (gst_primitive_debug);
 #define GST_CAT_DEFAULT gst_primitive_debug
 
@@ -109,7 +129,7 @@ static void
 gst_primitive_set_property (GObject * object, guint prop_id, const GValue * value, GParamSpec * pspec)
 {
   GstPrimitive *self = GST_PRIMITIVE (object);
-  GST_OBJECT_LOCK (self);
+  PROPS_LOCK (self);
   switch (prop_id) {
     case PROP_SHAPES: self->shapes = g_value_get_uint (value); break;
     case PROP_SHAPE: self->shape = (PmShapeKind) g_value_get_enum (value); break;
@@ -152,14 +172,14 @@ gst_primitive_set_property (GObject * object, guint prop_id, const GValue * valu
     }
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec); break;
   }
-  GST_OBJECT_UNLOCK (self);
+  PROPS_UNLOCK (self);
 }
 
 static void
 gst_primitive_get_property (GObject * object, guint prop_id, GValue * value, GParamSpec * pspec)
 {
   GstPrimitive *self = GST_PRIMITIVE (object);
-  GST_OBJECT_LOCK (self);
+  PROPS_LOCK (self);
   switch (prop_id) {
     case PROP_SHAPES: g_value_set_uint (value, self->shapes); break;
     case PROP_SHAPE: g_value_set_enum (value, self->shape); break;
@@ -176,7 +196,7 @@ gst_primitive_get_property (GObject * object, guint prop_id, GValue * value, GPa
     case PROP_SVG_LOCATION: g_value_set_string (value, self->svg_location); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec); break;
   }
-  GST_OBJECT_UNLOCK (self);
+  PROPS_UNLOCK (self);
 }
 
 static void
@@ -193,9 +213,9 @@ static gboolean
 gst_primitive_start (GstBaseTransform * trans)
 {
   GstPrimitive *self = GST_PRIMITIVE (trans);
-  GST_OBJECT_LOCK (self);
+  PROPS_LOCK (self);
   GstPrimitiveDevice device = self->device;
-  GST_OBJECT_UNLOCK (self);
+  PROPS_UNLOCK (self);
   if (device == GST_PRIMITIVE_DEVICE_CUDA) {
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("device=cuda, but this version has no CUDA search yet"),
         ("use device=auto or device=cpu"));
@@ -346,7 +366,7 @@ gst_primitive_transform_frame_ip (GstVideoFilter * filter, GstVideoFrame * frame
 
   PmVideoSettings st;
   pm_video_settings_init (&st);
-  GST_OBJECT_LOCK (self);
+  PROPS_LOCK (self);
   st.search.working_size = (int) self->working_size;
   st.search.kind = self->shape;
   st.search.alpha = (int) self->alpha;
@@ -360,7 +380,7 @@ gst_primitive_transform_frame_ip (GstVideoFilter * filter, GstVideoFrame * frame
   st.scene_threshold = self->scene_threshold;
   guint budget = self->budget;
   gchar *svg_location = g_strdup (self->svg_location);
-  GST_OBJECT_UNLOCK (self);
+  PROPS_UNLOCK (self);
 
   /* Live sources must keep their frame rate: by default they get 80% of a frame's time,
    * starting from a quick search that grows while frames finish early. Files get it all. */
