@@ -47,6 +47,18 @@ if command -v melt >/dev/null 2>&1; then
     -consumer avformat:"$dir/melt.mp4" vcodec=libx264 an=1 width=320 height=320 >/dev/null 2>&1
   [ "$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames,width,height -of csv=p=0 "$dir/melt.mp4" 2>/dev/null)" = "320,320,30" ] &&
     ok "MP4 through melt with 30 frames (ffprobe)" || fail "MP4 through melt"
+  # examples/melt.sh: the input's size and rate, progressive, square pixels (not PAL with bars)
+  melt_sh=$(dirname "$0")/../examples/melt.sh
+  ffmpeg -v error -f lavfi -i testsrc2=size=320x180:rate=25:duration=1 -pix_fmt yuv420p "$dir/clip.mp4"
+  for c in "$dir/clip.mp4:320,180,1:1,progressive,25/1,10" "$still:$(ffprobe -v error -select_streams v:0 \
+      -show_entries stream=width,height -of csv=p=0 "$still"),1:1,progressive,30/1,10"; do
+    input=${c%%:*} want=${c#*:}
+    sh "$melt_sh" "$input" "$dir/example.mp4" 10 >/dev/null 2>&1
+    got=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries \
+      stream=width,height,sample_aspect_ratio,field_order,r_frame_rate,nb_read_frames -of csv=p=0 "$dir/example.mp4" 2>&1)
+    [ "$got" = "$want" ] && ok "examples/melt.sh $(basename "$input"): $got" || fail "examples/melt.sh $(basename "$input"): $got, want $want"
+    rm -f "$dir/example.mp4"
+  done
 else
   echo "SKIP: melt not installed"
 fi
