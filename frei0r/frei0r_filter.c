@@ -184,6 +184,8 @@ void f0r_set_param_value(f0r_instance_t instance, f0r_param_t param, int i) {
       notice(in, i, "device \"%.80s\" is not auto, cpu or cuda; kept \"%.80s\"", s, in->device);
       return;
     }
+    if (i == P_DEVICE && !strcmp(s, "cuda"))
+      notice(in, i, "device \"cuda\": this version has no CUDA search; frames pass through unchanged");
     char *copy = dup_string(s);
     if (!copy) return;
     char **slot = i == P_BACKGROUND ? &in->background : &in->device;
