@@ -490,6 +490,11 @@ GST_START_TEST(test_controlled_properties) {
   guint alpha;
   g_object_get(e, "alpha", &alpha, NULL);
   fail_unless_equals_int(alpha, 100);
+  /* a segment in bytes (fakesrc sends one) has no stream time: the values stay, no critical */
+  GstSegment bytes;
+  gst_segment_init(&bytes, GST_FORMAT_BYTES);
+  fail_unless(gst_harness_push_event(hn, gst_event_new_segment(&bytes)));
+  check_frame(hn, 0, 9, 100);
   gst_object_unref(trigger), gst_object_unref(line);
   gst_object_unref(e);
   gst_harness_teardown(hn);
