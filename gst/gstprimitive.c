@@ -165,8 +165,8 @@ gst_primitive_set_property (GObject * object, guint prop_id, const GValue * valu
         g_free (self->svg_location);
         self->svg_location = s && *s ? g_strdup (s) : NULL;
       } else {
-        g_warning ("%s: svg-location \"%s\" refused, kept \"%s\": a %% may only begin one %%d or %%05d "
-            "(the frame number)", GST_OBJECT_NAME (self), s, self->svg_location ? self->svg_location : "");
+        g_warning ("%s: svg-location \"%s\" refused, kept \"%s\": a %% must begin the one frame number "
+            "(%%d or %%05d) or be written %%%%", GST_OBJECT_NAME (self), s, self->svg_location ? self->svg_location : "");
       }
       break;
     }
@@ -486,7 +486,7 @@ gst_primitive_class_init (GstPrimitiveClass * klass)
       g_param_spec_string ("svg-location", "SVG location",
           "Write each frame's shapes as SVG to this path. One %d or %0Nd is replaced by the frame number "
           "(frame-%05d.svg: a file per frame); with none, one file is replaced by every frame's shapes. "
-          "Other % patterns are refused with a warning. Empty: no SVG", NULL, rw));
+          "%% is a literal %; other % patterns are refused with a warning. Empty: no SVG", NULL, rw));
 
   gst_element_class_set_static_metadata (element_class, "Primitive shapes", "Filter/Effect/Video",
       "Redraws video as a few hundred geometric shapes (triangles, ellipses, ...), warm-started from "

@@ -394,6 +394,10 @@ GST_START_TEST(test_bad_values_are_visible) {
 }
 GST_END_TEST;
 
+static gint compare_names(gconstpointer a, gconstpointer b) {
+  return g_strcmp0(*(const gchar *const *)a, *(const gchar *const *)b);
+}
+
 static gchar *svg_dir_run(const gchar *location, int frames, gchar ***files) {
   gchar *dir = g_dir_make_tmp("primitive-XXXXXX", NULL);
   gchar *path = g_build_filename(dir, location, NULL);
@@ -406,7 +410,7 @@ static gchar *svg_dir_run(const gchar *location, int frames, gchar ***files) {
   const gchar *f;
   while ((f = g_dir_read_name(d))) g_ptr_array_add(names, g_strdup(f));
   g_dir_close(d);
-  g_ptr_array_sort(names, (GCompareFunc)g_strcmp0);
+  g_ptr_array_sort(names, compare_names);
   g_ptr_array_add(names, NULL);
   *files = (gchar **)g_ptr_array_free(names, FALSE);
   g_free(props), g_free(path);
@@ -422,10 +426,6 @@ static void svg_dir_remove(gchar *dir, gchar **files) {
   g_rmdir(dir);
   g_free(dir);
   g_strfreev(files);
-}
-
-static gint compare_names(gconstpointer a, gconstpointer b) {
-  return g_strcmp0(*(const gchar *const *)a, *(const gchar *const *)b);
 }
 
 /* A location without %d is one file that every frame replaces. */
@@ -445,7 +445,6 @@ GST_END_TEST;
 GST_START_TEST(test_svg_zero_padded) {
   gchar **files;
   gchar *dir = svg_dir_run("f%05d.svg", 3, &files);
-  (void)compare_names;
   fail_unless(g_strv_length(files) == 3, "%u files", g_strv_length(files));
   fail_unless_equals_string(files[0], "f00000.svg");
   fail_unless_equals_string(files[2], "f00002.svg");
