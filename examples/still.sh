@@ -10,6 +10,5 @@ base=${2:-still}
 [ $# -gt 0 ] && shift
 [ $# -gt 0 ] && shift
 gst-launch-1.0 -q filesrc location="$in" ! decodebin ! videoconvert ! video/x-raw,format=RGB \
-  ! primitive shapes=200 svg-location="$base-%d.svg" "$@" ! videoconvert ! pngenc ! filesink location="$base.png"
-mv "$base-0.svg" "$base.svg"
+  ! primitive shapes=200 svg-location="$base.svg" "$@" ! videoconvert ! pngenc ! filesink location="$base.png"
 echo "wrote $base.png and $base.svg"

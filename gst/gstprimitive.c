@@ -13,7 +13,9 @@
  * gst-launch-1.0 filesrc location=in.mp4 ! decodebin ! primitive ! x264enc ! mp4mux ! filesink location=out.mp4
  * ]|
  *
- * Each output buffer carries a #GstPrimitiveMeta with the shape list.
+ * Each output buffer carries the shape list twice: a GstCustomMeta named "GstPrimitiveShapesMeta"
+ * whose structure any language binding reads, and the C struct #GstPrimitiveMeta
+ * (gstprimitivemeta.h, installed with a pkg-config file gst-primitive-1.0).
  */
 #include "gstprimitive.h"
 
@@ -21,6 +23,26 @@
 #include <string.h>
 
 #include "gstprimitivemeta.h"
+
+/* The properties are written by the application's threads and read by the streaming thread
+ * under the object lock. GLib's GMutex is a futex that ThreadSanitizer does not see, so in a
+ * -fsanitize=thread build the lock also tells it the order it makes; elsewhere these are
+ * GST_OBJECT_LOCK and GST_OBJECT_UNLOCK. */
+#if defined(__SANITIZE_THREAD__)
+#define PM_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define PM_TSAN 1
+#endif
+#endif
+#ifdef PM_TSAN
+#include <sanitizer/tsan_interface.h>
+#define PROPS_LOCK(s) (GST_OBJECT_LOCK (s), __tsan_acquire (GST_OBJECT_GET_LOCK (s)))
+#define PROPS_UNLOCK(s) (__tsan_release (GST_OBJECT_GET_LOCK (s)), GST_OBJECT_UNLOCK (s))
+#else
+#define PROPS_LOCK(s) GST_OBJECT_LOCK (s)
+#define PROPS_UNLOCK(s) GST_OBJECT_UNLOCK (s)
+#endif
 
 GST_DEBUG_CATEGORY_STATIC (gst_primitive_debug);
 #define GST_CAT_DEFAULT gst_primitive_debug
@@ -73,9 +95,9 @@ gst_primitive_device_get_type (void)
 {
   static GType type = 0;
   static const GEnumValue values[] = {
-    {GST_PRIMITIVE_DEVICE_AUTO, "CUDA when built in and a device works, else CPU", "auto"},
-    {GST_PRIMITIVE_DEVICE_CPU, "CPU", "cpu"},
-    {GST_PRIMITIVE_DEVICE_CUDA, "CUDA (an error when unavailable)", "cuda"},
+    {GST_PRIMITIVE_DEVICE_AUTO, "The CPU: this version has no CUDA search", "auto"},
+    {GST_PRIMITIVE_DEVICE_CPU, "The CPU", "cpu"},
+    {GST_PRIMITIVE_DEVICE_CUDA, "CUDA: not in this version, the element fails to start", "cuda"},
     {0, NULL, NULL},
   };
   if (g_once_init_enter (&type)) {
@@ -88,6 +110,8 @@ gst_primitive_device_get_type (void)
 G_DEFINE_TYPE (GstPrimitive, gst_primitive, GST_TYPE_VIDEO_FILTER);
 GST_ELEMENT_REGISTER_DEFINE (primitive, "primitive", GST_RANK_NONE, GST_TYPE_PRIMITIVE);
 
+/* The colour forms of primitive's -bg (core's pm_parse_colour; the alpha forms are refused, the
+ * output has no transparency), or "avg". */
 static gboolean
 parse_background (const gchar * s, gboolean * use, guint8 rgb[3])
 {
@@ -105,7 +129,7 @@ static void
 gst_primitive_set_property (GObject * object, guint prop_id, const GValue * value, GParamSpec * pspec)
 {
   GstPrimitive *self = GST_PRIMITIVE (object);
-  GST_OBJECT_LOCK (self);
+  PROPS_LOCK (self);
   switch (prop_id) {
     case PROP_SHAPES: self->shapes = g_value_get_uint (value); break;
     case PROP_SHAPE: self->shape = (PmShapeKind) g_value_get_enum (value); break;
@@ -123,7 +147,9 @@ gst_primitive_set_property (GObject * object, guint prop_id, const GValue * valu
         self->use_background = use;
         memcpy (self->background_rgb, rgb, 3);
       } else {
-        GST_WARNING_OBJECT (self, "ignoring background \"%s\": expected \"avg\" or a colour like #ff8800", s);
+        /* a property set from gst-launch's command line has no bus yet: say it on stderr */
+        g_warning ("%s: background \"%s\" refused, kept \"%s\": expected \"avg\" or a colour such as "
+            "#f80, #ff8800 or ff8800", GST_OBJECT_NAME (self), s, self->background);
       }
       break;
     }
@@ -134,24 +160,26 @@ gst_primitive_set_property (GObject * object, guint prop_id, const GValue * valu
     case PROP_BUDGET: self->budget = g_value_get_uint (value); break;
     case PROP_SVG_LOCATION:{
       const gchar *s = g_value_get_string (value);
-      if (!s || !*s || pm_path_pattern (s) == 1) {
+      /* one %d or %0Nd: a file per frame; none: one file, replaced by every frame */
+      if (!s || !*s || pm_path_pattern (s) >= 0) {
         g_free (self->svg_location);
         self->svg_location = s && *s ? g_strdup (s) : NULL;
       } else {
-        GST_WARNING_OBJECT (self, "ignoring svg-location \"%s\": it needs exactly one %%d", s);
+        g_warning ("%s: svg-location \"%s\" refused, kept \"%s\": a %% must begin the one frame number "
+            "(%%d or %%05d) or be written %%%%", GST_OBJECT_NAME (self), s, self->svg_location ? self->svg_location : "");
       }
       break;
     }
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec); break;
   }
-  GST_OBJECT_UNLOCK (self);
+  PROPS_UNLOCK (self);
 }
 
 static void
 gst_primitive_get_property (GObject * object, guint prop_id, GValue * value, GParamSpec * pspec)
 {
   GstPrimitive *self = GST_PRIMITIVE (object);
-  GST_OBJECT_LOCK (self);
+  PROPS_LOCK (self);
   switch (prop_id) {
     case PROP_SHAPES: g_value_set_uint (value, self->shapes); break;
     case PROP_SHAPE: g_value_set_enum (value, self->shape); break;
@@ -168,7 +196,7 @@ gst_primitive_get_property (GObject * object, guint prop_id, GValue * value, GPa
     case PROP_SVG_LOCATION: g_value_set_string (value, self->svg_location); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec); break;
   }
-  GST_OBJECT_UNLOCK (self);
+  PROPS_UNLOCK (self);
 }
 
 static void
@@ -185,9 +213,9 @@ static gboolean
 gst_primitive_start (GstBaseTransform * trans)
 {
   GstPrimitive *self = GST_PRIMITIVE (trans);
-  GST_OBJECT_LOCK (self);
+  PROPS_LOCK (self);
   GstPrimitiveDevice device = self->device;
-  GST_OBJECT_UNLOCK (self);
+  PROPS_UNLOCK (self);
   if (device == GST_PRIMITIVE_DEVICE_CUDA) {
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("device=cuda, but this version has no CUDA search yet"),
         ("use device=auto or device=cpu"));
@@ -314,6 +342,19 @@ write_svg (GstPrimitive * self, const PmModel * model, const gchar * pattern, gu
   return ok ? GST_FLOW_OK : GST_FLOW_ERROR;
 }
 
+/* Controlled properties take their values at the frame's stream time; the frame then reads them
+ * under the object lock like any other property change. */
+static void
+gst_primitive_before_transform (GstBaseTransform * trans, GstBuffer * buf)
+{
+  GstClockTime ts = GST_BUFFER_PTS_IS_VALID (buf) ? GST_BUFFER_PTS (buf) : GST_BUFFER_DTS (buf);
+  if (trans->segment.format != GST_FORMAT_TIME || !GST_CLOCK_TIME_IS_VALID (ts))
+    return;                     /* no stream time to take values at */
+  GstClockTime stream_time = gst_segment_to_stream_time (&trans->segment, GST_FORMAT_TIME, ts);
+  if (GST_CLOCK_TIME_IS_VALID (stream_time))
+    gst_object_sync_values (GST_OBJECT (trans), stream_time);
+}
+
 static GstFlowReturn
 gst_primitive_transform_frame_ip (GstVideoFilter * filter, GstVideoFrame * frame)
 {
@@ -327,7 +368,7 @@ gst_primitive_transform_frame_ip (GstVideoFilter * filter, GstVideoFrame * frame
 
   PmVideoSettings st;
   pm_video_settings_init (&st);
-  GST_OBJECT_LOCK (self);
+  PROPS_LOCK (self);
   st.search.working_size = (int) self->working_size;
   st.search.kind = self->shape;
   st.search.alpha = (int) self->alpha;
@@ -341,7 +382,7 @@ gst_primitive_transform_frame_ip (GstVideoFilter * filter, GstVideoFrame * frame
   st.scene_threshold = self->scene_threshold;
   guint budget = self->budget;
   gchar *svg_location = g_strdup (self->svg_location);
-  GST_OBJECT_UNLOCK (self);
+  PROPS_UNLOCK (self);
 
   /* Live sources must keep their frame rate: by default they get 80% of a frame's time,
    * starting from a quick search that grows while frames finish early. Files get it all. */
@@ -373,7 +414,7 @@ gst_primitive_transform_frame_ip (GstVideoFilter * filter, GstVideoFrame * frame
     memcpy (shapes[i].p, src[i].p, sizeof shapes[i].p);
     memcpy (shapes[i].rgba, src[i].rgba, 4);
   }
-  gst_buffer_add_primitive_meta (frame->buffer, shapes, (guint) n, bg, ww, wh, pm_model_score (model));
+  gst_buffer_add_primitive_metas (frame->buffer, shapes, (guint) n, bg, ww, wh, pm_model_score (model));
   g_free (shapes);
 
   GstFlowReturn ret = GST_FLOW_OK;
@@ -392,55 +433,60 @@ gst_primitive_class_init (GstPrimitiveClass * klass)
   GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
   GstVideoFilterClass *filter_class = GST_VIDEO_FILTER_CLASS (klass);
   const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING;
+  /* read at every frame's stream time (before_transform), so a GstControlSource can animate them */
+  const GParamFlags ctl = rw | GST_PARAM_CONTROLLABLE;
 
   gobject_class->set_property = gst_primitive_set_property;
   gobject_class->get_property = gst_primitive_get_property;
   gobject_class->finalize = gst_primitive_finalize;
 
   g_object_class_install_property (gobject_class, PROP_SHAPES,
-      g_param_spec_uint ("shapes", "Shapes", "Number of shapes per frame", 1, 10000, DEFAULT_SHAPES, rw));
+      g_param_spec_uint ("shapes", "Shapes", "Number of shapes per frame", 1, 10000, DEFAULT_SHAPES, ctl));
   g_object_class_install_property (gobject_class, PROP_SHAPE,
-      g_param_spec_enum ("shape", "Shape", "Kind of shape", GST_TYPE_PRIMITIVE_SHAPE, PM_SHAPE_TRIANGLE, rw));
+      g_param_spec_enum ("shape", "Shape", "Kind of shape", GST_TYPE_PRIMITIVE_SHAPE, PM_SHAPE_TRIANGLE, ctl));
   g_object_class_install_property (gobject_class, PROP_ALPHA,
       g_param_spec_uint ("alpha", "Alpha", "Opacity of every shape, 1..255; 0 chooses it per shape", 0, 255,
-          DEFAULT_ALPHA, rw));
+          DEFAULT_ALPHA, ctl));
   g_object_class_install_property (gobject_class, PROP_WORKING_SIZE,
       g_param_spec_uint ("working-size", "Working size",
           "Long side, in pixels, of the downscaled frame the shapes are fitted to (never upscaled). "
-          "Larger is finer and slower", 16, 1024, DEFAULT_WORKING_SIZE, rw));
+          "Larger is finer and slower", 16, 1024, DEFAULT_WORKING_SIZE, ctl));
   g_object_class_install_property (gobject_class, PROP_SEED,
       g_param_spec_uint ("seed", "Seed", "Random seed: the same seed and input give the same output", 0,
-          G_MAXUINT, 1, rw));
+          G_MAXUINT, 1, ctl));
   g_object_class_install_property (gobject_class, PROP_THREADS,
       g_param_spec_uint ("threads", "Threads",
           "Worker threads, 0 = all cores. A change restarts the search from nothing", 0, 256, 0, rw));
   g_object_class_install_property (gobject_class, PROP_BACKGROUND,
       g_param_spec_string ("background", "Background",
-          "Colour under the shapes: \"avg\" (each frame's average) or \"#rrggbb\"", "avg", rw));
+          "Colour under the shapes: \"avg\" (each frame's average) or a colour as primitive's -bg takes "
+          "it (#f80, #ff8800, ff8800); other values are refused with a warning", "avg", rw));
   g_object_class_install_property (gobject_class, PROP_DEVICE,
       g_param_spec_enum ("device", "Device",
-          "Where the search runs. This version has no CUDA search yet: auto uses the CPU, cuda fails to start",
+          "Where the search runs. This version has no CUDA search: auto and cpu use the CPU, cuda fails "
+          "to start with an error",
           GST_TYPE_PRIMITIVE_DEVICE, GST_PRIMITIVE_DEVICE_AUTO,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_WARM_START,
       g_param_spec_boolean ("warm-start", "Warm start",
           "Start each frame from the previous frame's shapes (faster, no flicker) instead of from nothing",
-          TRUE, rw));
+          TRUE, ctl));
   g_object_class_install_property (gobject_class, PROP_KEYFRAME_INTERVAL,
       g_param_spec_uint ("keyframe-interval", "Keyframe interval",
-          "Search from nothing every N frames, 0 = never", 0, G_MAXUINT, 0, rw));
+          "Search from nothing every N frames, 0 = never", 0, G_MAXUINT, 0, ctl));
   g_object_class_install_property (gobject_class, PROP_SCENE_THRESHOLD,
       g_param_spec_double ("scene-threshold", "Scene threshold",
           "Search from nothing when the mean difference between consecutive frames exceeds this share "
-          "of full scale (0 = never)", 0.0, 1.0, DEFAULT_SCENE_THRESHOLD, rw));
+          "of full scale (0 = never)", 0.0, 1.0, DEFAULT_SCENE_THRESHOLD, ctl));
   g_object_class_install_property (gobject_class, PROP_BUDGET,
       g_param_spec_uint ("budget", "Budget",
           "Optimisation time per frame in milliseconds; the search effort adapts to it. 0 = automatic: "
-          "80% of the frame duration for live sources, the full search otherwise", 0, 60000, 0, rw));
+          "80% of the frame duration for live sources, the full search otherwise", 0, 60000, 0, ctl));
   g_object_class_install_property (gobject_class, PROP_SVG_LOCATION,
       g_param_spec_string ("svg-location", "SVG location",
-          "Write each frame's shapes as SVG to this path; one %d is replaced by the frame number "
-          "(e.g. frame-%d.svg). Empty: no SVG", NULL, rw));
+          "Write each frame's shapes as SVG to this path. One %d or %0Nd is replaced by the frame number "
+          "(frame-%05d.svg: a file per frame); with none, one file is replaced by every frame's shapes. "
+          "%% is a literal %; other % patterns are refused with a warning. Empty: no SVG", NULL, rw));
 
   gst_element_class_set_static_metadata (element_class, "Primitive shapes", "Filter/Effect/Video",
       "Redraws video as a few hundred geometric shapes (triangles, ellipses, ...), warm-started from "
@@ -451,12 +497,14 @@ gst_primitive_class_init (GstPrimitiveClass * klass)
   trans_class->start = GST_DEBUG_FUNCPTR (gst_primitive_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_primitive_stop);
   trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_primitive_sink_event);
+  trans_class->before_transform = GST_DEBUG_FUNCPTR (gst_primitive_before_transform);
   filter_class->set_info = GST_DEBUG_FUNCPTR (gst_primitive_set_info);
   filter_class->transform_frame_ip = GST_DEBUG_FUNCPTR (gst_primitive_transform_frame_ip);
 
   gst_type_mark_as_plugin_api (GST_TYPE_PRIMITIVE_SHAPE, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_PRIMITIVE_DEVICE, 0);
   GST_DEBUG_CATEGORY_INIT (gst_primitive_debug, "primitive", 0, "primitive shapes filter");
+  gst_primitive_meta_register ();
 }
 
 static void

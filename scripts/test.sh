@@ -1,8 +1,8 @@
 #!/bin/bash
 # Sets up, builds and runs every test: the meson suite (core, CLI, GStreamer element with the
 # leaks tracer, frei0r plugin, FFmpeg and melt end to end) in a release build and in an
-# AddressSanitizer/UBSan build, libFuzzer runs of the shape and image-loader fuzzers, and the CLI
-# and the frei0r plugin under valgrind.
+# AddressSanitizer/UBSan build, the core and element tests in a ThreadSanitizer build, libFuzzer
+# runs of the shape and image-loader fuzzers, and the CLI and the frei0r plugin under valgrind.
 # Ends with one line "N passed, N failed, N skipped" over all of them.
 set -u
 cd "$(dirname "$0")/.."
@@ -33,6 +33,12 @@ echo "=== AddressSanitizer + UBSan build"
   ninja -C build-asan || { echo "sanitizer build failed"; exit 1; }
 ASAN_OPTIONS=detect_leaks=1 meson test -C build-asan --print-errorlogs
 count_meson build-asan
+
+echo "=== ThreadSanitizer build (core and element tests: worker pool, properties from other threads, several elements)"
+{ [ -d build-tsan ] || meson setup build-tsan -Db_sanitize=thread -Dcuda=disabled --buildtype=debugoptimized; } &&
+  ninja -C build-tsan || { echo "ThreadSanitizer build failed"; exit 1; }
+TSAN_OPTIONS=halt_on_error=1 meson test -C build-tsan --print-errorlogs --suite core --suite gst
+count_meson build-tsan
 
 echo "=== libFuzzer build"
 if { [ -d build-fuzz ] || CC=clang meson setup build-fuzz -Dfuzzer=true -Db_lundef=false -Dcuda=disabled --buildtype=debugoptimized; } &&

@@ -47,9 +47,27 @@ if command -v melt >/dev/null 2>&1; then
     -consumer avformat:"$dir/melt.mp4" vcodec=libx264 an=1 width=320 height=320 >/dev/null 2>&1
   [ "$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames,width,height -of csv=p=0 "$dir/melt.mp4" 2>/dev/null)" = "320,320,30" ] &&
     ok "MP4 through melt with 30 frames (ffprobe)" || fail "MP4 through melt"
+  # examples/melt.sh: the input's size and rate, progressive, square pixels (not PAL with bars)
+  melt_sh=$(dirname "$0")/../examples/melt.sh
+  ffmpeg -v error -f lavfi -i testsrc2=size=320x180:rate=25:duration=1 -pix_fmt yuv420p "$dir/clip.mp4"
+  for c in "$dir/clip.mp4:320,180,1:1,progressive,25/1,10" "$still:$(ffprobe -v error -select_streams v:0 \
+      -show_entries stream=width,height -of csv=p=0 "$still"),1:1,progressive,30/1,10"; do
+    input=${c%%:*} want=${c#*:}
+    sh "$melt_sh" "$input" "$dir/example.mp4" 10 >/dev/null 2>&1
+    got=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries \
+      stream=width,height,sample_aspect_ratio,field_order,r_frame_rate,nb_read_frames -of csv=p=0 "$dir/example.mp4" 2>&1)
+    [ "$got" = "$want" ] && ok "examples/melt.sh $(basename "$input"): $got" || fail "examples/melt.sh $(basename "$input"): $got, want $want"
+    rm -f "$dir/example.mp4"
+  done
 else
   echo "SKIP: melt not installed"
 fi
+# a value that cannot mean what it says is explained on stderr, once
+msg=$(ffmpeg -v error -f lavfi -i testsrc2=size=32x18:rate=10 -frames:v 2 \
+  -vf "frei0r=filter_name=primitive:filter_params=50|0.1|0.5|0.016|0.000001|y|0|0.25|0|0|red" -f null - 2>&1)
+[ "$(echo "$msg" | grep -c "shapes=50 is outside 0..1; understood as 1000 shapes")" -eq 1 ] &&
+  echo "$msg" | grep -q 'background "red" is not avg or a colour' && ok "ffmpeg shows what 50 shapes and red meant" ||
+  fail "no notice for shapes=50 or background=red: $msg"
 # a bad parameter string is FFmpeg's error, not a crash
 ffmpeg -v quiet -f lavfi -i testsrc2=size=64x36:duration=0.1 -vf "frei0r=filter_name=primitive:filter_params=abc" \
   -f null - && fail "bad parameter accepted" || ok "bad parameter refused by ffmpeg"

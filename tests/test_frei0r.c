@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 
@@ -119,6 +120,58 @@ static void test_params(void) {
   f.get(in, NULL, 0);
   f.set(NULL, &s, 0);
   f.destruct(in);
+}
+
+/* Runs fn with stderr going to a file; returns what it wrote (malloc'ed). */
+static char *capture_stderr(void (*fn)(void)) {
+  fflush(stderr);
+  FILE *tmp = tmpfile();
+  int saved = dup(2);
+  dup2(fileno(tmp), 2);
+  fn();
+  fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  long n = ftell(tmp);
+  char *text = calloc(1, (size_t)(n > 0 ? n : 0) + 1);
+  rewind(tmp);
+  if (n > 0 && fread(text, 1, (size_t)n, tmp) != (size_t)n) text[0] = 0;
+  fclose(tmp);
+  return text;
+}
+
+static int count_lines(const char *text, const char *needle) {
+  int n = 0;
+  for (const char *p = text; (p = strstr(p, needle)); p += strlen(needle)) n++;
+  return n;
+}
+
+static void notices(void) {
+  f0r_instance_t a = f.construct(16, 16), b = f.construct(16, 16);
+  set_double(a, "shapes", 50);  /* a count where a share is expected */
+  set_double(a, "shapes", 50);  /* hosts set parameters every frame: still one line */
+  set_double(a, "shapes", 0.05);
+  set_double(a, "threads", 4);
+  set_double(a, "alpha", 0.5);  /* in range: nothing to say */
+  f0r_param_string s = "red";
+  f.set(a, &s, param_index("background"));
+  s = "#f00";                   /* primitive's short form */
+  f.set(a, &s, param_index("background"));
+  f0r_param_string got = NULL;
+  f.get(a, &got, param_index("background"));
+  CHECK(got && !strcmp(got, "#f00"), "background #f00 refused (%s)", got ? got : "null");
+  set_double(b, "shapes", 50);  /* another instance says it again */
+  f.destruct(a), f.destruct(b);
+}
+
+static void test_notices(void) {
+  char *text = capture_stderr(notices);
+  printf("%s", text);
+  CHECK(count_lines(text, "frei0r primitive: ") == 4, "expected 4 notices, got:\n%s", text);
+  CHECK(count_lines(text, "shapes=50 is outside 0..1; understood as 1000 shapes") == 2, "shapes notice: %s", text);
+  CHECK(count_lines(text, "threads=4 is outside 0..1; understood as 100 threads") == 1, "threads notice: %s", text);
+  CHECK(count_lines(text, "background \"red\" is not avg or a colour") == 1, "background notice: %s", text);
+  free(text);
 }
 
 static void test_frames(void) {
@@ -236,7 +289,7 @@ int main(int argc, char **argv) {
   CHECK(dlsym(h, "pm_model_new") == NULL, "the core's symbols leak out of the plugin");
   CHECK(f.init() == 1, "f0r_init");
   struct { const char *name; void (*fn)(void); } tests[] = {
-      {"info", test_info}, {"params", test_params}, {"frames", test_frames}, {"sizes", test_sizes},
+      {"info", test_info}, {"params", test_params}, {"notices", test_notices}, {"frames", test_frames}, {"sizes", test_sizes},
       {"threads", test_threads}};
   int passed = 0, failed = 0;
   for (size_t i = 0; i < sizeof tests / sizeof *tests; i++) {

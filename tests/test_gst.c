@@ -2,6 +2,9 @@
 #include <glib/gstdio.h>
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
+#include <gst/controller/gstdirectcontrolbinding.h>
+#include <gst/controller/gstinterpolationcontrolsource.h>
+#include <gst/controller/gsttriggercontrolsource.h>
 #include <gst/video/video.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,8 +243,9 @@ GST_START_TEST(test_properties_while_playing) {
   fail_unless(g_file_get_contents(path, &text, NULL, NULL), "no %s", path);
   fail_unless(g_str_has_prefix(text, "<svg") && strstr(text, "</svg>"));
   g_free(text), g_free(name), g_free(path);
-  /* bad values are refused and leave the property as it was */
-  g_object_set(e, "background", "not-a-colour", "svg-location", "no-pattern.svg", NULL);
+  /* bad values are refused with a warning and leave the property as it was */
+  ASSERT_WARNING(g_object_set(e, "background", "not-a-colour", NULL));
+  ASSERT_WARNING(g_object_set(e, "svg-location", "50%.svg", NULL));
   gchar *bg = NULL, *loc = NULL;
   g_object_get(e, "background", &bg, "svg-location", &loc, NULL);
   fail_unless_equals_string(bg, "avg");
@@ -316,6 +320,269 @@ GST_START_TEST(test_flush_resets) {
 }
 GST_END_TEST;
 
+
+/* The custom meta, as a binding sees it, holds the same shapes as the C struct, and both survive
+ * a buffer copy. */
+GST_START_TEST(test_shapes_custom_meta) {
+  GstHarness *hn = make_harness("shapes=7 shape=any background=#123456", "RGB", 96, 64);
+  GstBuffer *out = gst_harness_push_and_pull(hn, make_frame("RGB", 96, 64, 0));
+  GstPrimitiveMeta *m = gst_primitive_meta_find(out);
+  GstStructure *st = gst_primitive_shapes_find(out);
+  fail_unless(m != NULL && st != NULL);
+  guint n = 0;
+  gint ww = 0, wh = 0;
+  gdouble score = -1;
+  GBytes *bytes = NULL;
+  fail_unless(gst_structure_get(st, "n-shapes", G_TYPE_UINT, &n, "working-width", G_TYPE_INT, &ww, "working-height",
+                                G_TYPE_INT, &wh, "score", G_TYPE_DOUBLE, &score, "shapes", G_TYPE_BYTES, &bytes, NULL));
+  fail_unless_equals_int(n, 7);
+  fail_unless_equals_int(n, m->n_shapes);
+  fail_unless_equals_int(ww, 96); /* never upscaled: the frame's own size */
+  fail_unless_equals_int(wh, 64);
+  fail_unless(score == m->score && score > 0 && score < 0.3, "score %f", score);
+  fail_unless_equals_string(gst_structure_get_string(st, "background"), "#123456");
+  fail_unless_equals_int(m->background[0], 0x12);
+  gsize size;
+  const guint8 *data = g_bytes_get_data(bytes, &size);
+  fail_unless_equals_uint64(size, 40 * n);
+  fail_unless(memcmp(data, m->shapes, size) == 0);
+  for (guint i = 0; i < n; i++) {
+    gint32 kind;
+    memcpy(&kind, data + 40 * i, 4);
+    fail_unless(kind >= 1 && kind <= 8, "shape %u: kind %d", i, kind);
+    fail_unless_equals_int(data[40 * i + 39], 128); /* alpha */
+  }
+  g_bytes_unref(bytes);
+  GstBuffer *copy = gst_buffer_copy(out);
+  GstStructure *cst = gst_primitive_shapes_find(copy);
+  fail_unless(cst != NULL && gst_structure_is_equal(cst, st));
+  fail_unless(gst_primitive_meta_find(copy) != NULL);
+  gst_buffer_unref(copy);
+  gst_buffer_unref(out);
+  gst_harness_teardown(hn);
+}
+GST_END_TEST;
+
+/* Bad values say so on stderr (a g_warning) and change nothing; the CLI's colour forms work. */
+GST_START_TEST(test_bad_values_are_visible) {
+  GstElement *e = gst_element_factory_make("primitive", NULL);
+  gchar *v = NULL;
+  ASSERT_WARNING(g_object_set(e, "background", "red", NULL));
+  g_object_get(e, "background", &v, NULL);
+  fail_unless_equals_string(v, "avg");
+  g_free(v);
+  const gchar *colours[] = {"#f00", "f00", "#ff0000", "FF0000"};
+  for (guint i = 0; i < G_N_ELEMENTS(colours); i++) {
+    g_object_set(e, "background", colours[i], NULL); /* a warning here would fail the test */
+    g_object_get(e, "background", &v, NULL);
+    fail_unless_equals_string(v, colours[i]);
+    g_free(v);
+  }
+  const gchar *bad_paths[] = {"50%.svg", "f%s.svg", "f%d-%d.svg", "f%x.svg"};
+  for (guint i = 0; i < G_N_ELEMENTS(bad_paths); i++) {
+    ASSERT_WARNING(g_object_set(e, "svg-location", bad_paths[i], NULL));
+    g_object_get(e, "svg-location", &v, NULL);
+    fail_unless(v == NULL, "%s accepted", bad_paths[i]);
+  }
+  gst_object_unref(e);
+  /* #f00 reaches the picture */
+  GstHarness *hn = make_harness("shapes=3 background=#f00", "RGB", 32, 24);
+  GstBuffer *out = gst_harness_push_and_pull(hn, make_frame("RGB", 32, 24, 0));
+  fail_unless_equals_string(gst_structure_get_string(gst_primitive_shapes_find(out), "background"), "#ff0000");
+  gst_buffer_unref(out);
+  gst_harness_teardown(hn);
+}
+GST_END_TEST;
+
+static gint compare_names(gconstpointer a, gconstpointer b) {
+  return g_strcmp0(*(const gchar *const *)a, *(const gchar *const *)b);
+}
+
+static gchar *svg_dir_run(const gchar *location, int frames, gchar ***files) {
+  gchar *dir = g_dir_make_tmp("primitive-XXXXXX", NULL);
+  gchar *path = g_build_filename(dir, location, NULL);
+  gchar *props = g_strdup_printf("shapes=3 svg-location=\"%s\"", path);
+  GstHarness *hn = make_harness(props, "RGB", 48, 32);
+  for (int i = 0; i < frames; i++) gst_buffer_unref(gst_harness_push_and_pull(hn, make_frame("RGB", 48, 32, i)));
+  gst_harness_teardown(hn);
+  GPtrArray *names = g_ptr_array_new();
+  GDir *d = g_dir_open(dir, 0, NULL);
+  const gchar *f;
+  while ((f = g_dir_read_name(d))) g_ptr_array_add(names, g_strdup(f));
+  g_dir_close(d);
+  g_ptr_array_sort(names, compare_names);
+  g_ptr_array_add(names, NULL);
+  *files = (gchar **)g_ptr_array_free(names, FALSE);
+  g_free(props), g_free(path);
+  return dir;
+}
+
+static void svg_dir_remove(gchar *dir, gchar **files) {
+  for (gchar **f = files; *f; f++) {
+    gchar *p = g_build_filename(dir, *f, NULL);
+    g_unlink(p);
+    g_free(p);
+  }
+  g_rmdir(dir);
+  g_free(dir);
+  g_strfreev(files);
+}
+
+/* A location without %d is one file that every frame replaces. */
+GST_START_TEST(test_svg_single_file) {
+  gchar **files;
+  gchar *dir = svg_dir_run("out.svg", 3, &files);
+  fail_unless(files[0] && !files[1], "expected only out.svg, found %s, %s", files[0], files[0] ? files[1] : "");
+  fail_unless_equals_string(files[0], "out.svg");
+  gchar *p = g_build_filename(dir, "out.svg", NULL), *text = NULL;
+  fail_unless(g_file_get_contents(p, &text, NULL, NULL) && g_str_has_prefix(text, "<svg") && strstr(text, "</svg>"));
+  g_free(p), g_free(text);
+  svg_dir_remove(dir, files);
+}
+GST_END_TEST;
+
+/* %05d, as multifilesink and splitmuxsink users write it. */
+GST_START_TEST(test_svg_zero_padded) {
+  gchar **files;
+  gchar *dir = svg_dir_run("f%05d.svg", 3, &files);
+  fail_unless(g_strv_length(files) == 3, "%u files", g_strv_length(files));
+  fail_unless_equals_string(files[0], "f00000.svg");
+  fail_unless_equals_string(files[2], "f00002.svg");
+  svg_dir_remove(dir, files);
+}
+GST_END_TEST;
+
+static GstBuffer *frame_at(gint w, gint h, gint shift, GstClockTime pts) {
+  GstBuffer *b = make_frame("RGB", w, h, shift);
+  GST_BUFFER_PTS(b) = pts;
+  GST_BUFFER_DURATION(b) = GST_SECOND / 30;
+  return b;
+}
+
+static void check_frame(GstHarness *hn, GstClockTime pts, guint shapes, guint alpha) {
+  GstBuffer *out = gst_harness_push_and_pull(hn, frame_at(64, 48, 0, pts));
+  GstPrimitiveMeta *m = gst_primitive_meta_find(out);
+  fail_unless_equals_int(m->n_shapes, shapes);
+  for (guint i = 0; i < m->n_shapes; i++)
+    fail_unless_equals_int(m->shapes[i].rgba[3], alpha);
+  gst_buffer_unref(out);
+}
+
+/* A GstController drives the controllable properties at each frame's stream time. */
+GST_START_TEST(test_controlled_properties) {
+  GstHarness *hn = make_harness("shapes=20 alpha=200 budget=60000", "RGB", 64, 48);
+  GstElement *e = gst_harness_find_element(hn, "primitive");
+  GstControlSource *trigger = gst_trigger_control_source_new();
+  gst_timed_value_control_source_set(GST_TIMED_VALUE_CONTROL_SOURCE(trigger), 0, 4);
+  gst_timed_value_control_source_set(GST_TIMED_VALUE_CONTROL_SOURCE(trigger), 200 * GST_MSECOND, 9);
+  fail_unless(gst_object_add_control_binding(GST_OBJECT(e),
+                                             gst_direct_control_binding_new_absolute(GST_OBJECT(e), "shapes", trigger)));
+  GstControlSource *line = gst_interpolation_control_source_new();
+  g_object_set(line, "mode", GST_INTERPOLATION_MODE_LINEAR, NULL);
+  gst_timed_value_control_source_set(GST_TIMED_VALUE_CONTROL_SOURCE(line), 0, 50);
+  gst_timed_value_control_source_set(GST_TIMED_VALUE_CONTROL_SOURCE(line), GST_SECOND, 150);
+  fail_unless(gst_object_add_control_binding(GST_OBJECT(e),
+                                             gst_direct_control_binding_new_absolute(GST_OBJECT(e), "alpha", line)));
+  check_frame(hn, 0, 4, 50);
+  check_frame(hn, 200 * GST_MSECOND, 9, 70);
+  check_frame(hn, 500 * GST_MSECOND, 9, 100); /* a trigger holds its last value */
+  guint alpha;
+  g_object_get(e, "alpha", &alpha, NULL);
+  fail_unless_equals_int(alpha, 100);
+  /* a segment in bytes (fakesrc sends one) has no stream time: the values stay, no critical */
+  GstSegment bytes;
+  gst_segment_init(&bytes, GST_FORMAT_BYTES);
+  fail_unless(gst_harness_push_event(hn, gst_event_new_segment(&bytes)));
+  check_frame(hn, 0, 9, 100);
+  gst_object_unref(trigger), gst_object_unref(line);
+  gst_object_unref(e);
+  gst_harness_teardown(hn);
+}
+GST_END_TEST;
+
+typedef struct {
+  GstElement *element;
+  gint stop, changes;
+} Storm;
+
+/* Another thread (an application's UI) changes every property that may change while PLAYING,
+ * as fast as it can, while frames flow. */
+static gpointer property_storm(gpointer data) {
+  Storm *s = data;
+  static const gchar *shapes[] = {"triangle", "ellipse", "any", "bezier", "rotated-rectangle", "polygon"};
+  for (guint i = 0; !g_atomic_int_get(&s->stop); i++) {
+    g_object_set(s->element, "shapes", 2 + i % 9, "alpha", (i % 3) * 100, "working-size", 32 + 16 * (i % 5),
+                 "seed", i, "threads", 1 + i % 3, "warm-start", (gboolean)(i % 4 != 0), "keyframe-interval", i % 4,
+                 "scene-threshold", (i % 2) * 0.1, "budget", (i % 3) * 5, NULL);
+    gst_util_set_object_arg(G_OBJECT(s->element), "shape", shapes[i % G_N_ELEMENTS(shapes)]);
+    gst_util_set_object_arg(G_OBJECT(s->element), "background", i % 2 ? "#204060" : "avg");
+    g_atomic_int_inc(&s->changes);
+    g_usleep(200);
+  }
+  return NULL;
+}
+
+GST_START_TEST(test_properties_from_another_thread) {
+  GstHarness *hn = make_harness("shapes=4", "I420", 64, 48);
+  Storm s = {gst_harness_find_element(hn, "primitive"), 0, 0};
+  GThread *t = g_thread_new("storm", property_storm, &s);
+  for (int i = 0; i < 60; i++) {
+    GstBuffer *in = make_frame("I420", 64, 48, i % 7);
+    gsize size = gst_buffer_get_size(in);
+    GstBuffer *out = gst_harness_push_and_pull(hn, in);
+    fail_unless(out != NULL && gst_buffer_get_size(out) == size);
+    GstPrimitiveMeta *m = gst_primitive_meta_find(out);
+    fail_unless(m && m->n_shapes >= 1 && m->n_shapes <= 10, "%u shapes", m ? m->n_shapes : 0);
+    gst_buffer_unref(out);
+  }
+  g_atomic_int_set(&s.stop, 1);
+  g_thread_join(t);
+  fail_unless(g_atomic_int_get(&s.changes) > 1, "the other thread never ran");
+  gst_object_unref(s.element);
+  gst_harness_teardown(hn);
+}
+GST_END_TEST;
+
+typedef struct {
+  GstBuffer *last;
+  gint frames;
+} Instance;
+
+static gpointer run_instance(gpointer data) {
+  Instance *in = data;
+  GstHarness *hn = make_harness("shapes=12 seed=3 threads=2 budget=60000", "RGB", 96, 64);
+  for (int i = 0; i < 8; i++) {
+    GstBuffer *out = gst_harness_push_and_pull(hn, make_frame("RGB", 96, 64, i));
+    if (!out) break;
+    in->frames++;
+    if (in->last) gst_buffer_unref(in->last);
+    in->last = out;
+  }
+  gst_harness_teardown(hn);
+  return NULL;
+}
+
+/* Several elements at once, each in its own streaming thread with its own worker pool, give
+ * what one alone gives. */
+GST_START_TEST(test_several_instances) {
+  enum { N = 4 };
+  Instance alone = {NULL, 0}, many[N];
+  run_instance(&alone);
+  GThread *threads[N];
+  for (int i = 0; i < N; i++) {
+    many[i] = (Instance){NULL, 0};
+    threads[i] = g_thread_new("instance", run_instance, &many[i]);
+  }
+  for (int i = 0; i < N; i++) g_thread_join(threads[i]);
+  for (int i = 0; i < N; i++) {
+    fail_unless_equals_int(many[i].frames, 8);
+    fail_unless(mean_abs_diff(many[i].last, alone.last) == 0.0, "instance %d differs from a lone one", i);
+    gst_buffer_unref(many[i].last);
+  }
+  gst_buffer_unref(alone.last);
+}
+GST_END_TEST;
+
 static Suite *primitive_suite(void) {
   Suite *s = suite_create("primitive");
   TCase *tc = tcase_create("general");
@@ -332,6 +599,13 @@ static Suite *primitive_suite(void) {
   tcase_add_test(tc, test_device);
   tcase_add_test(tc, test_state_cycling);
   tcase_add_test(tc, test_flush_resets);
+  tcase_add_test(tc, test_shapes_custom_meta);
+  tcase_add_test(tc, test_bad_values_are_visible);
+  tcase_add_test(tc, test_svg_single_file);
+  tcase_add_test(tc, test_svg_zero_padded);
+  tcase_add_test(tc, test_controlled_properties);
+  tcase_add_test(tc, test_properties_from_another_thread);
+  tcase_add_test(tc, test_several_instances);
   return s;
 }
 

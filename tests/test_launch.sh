@@ -21,5 +21,21 @@ done
 msg=$(gst-launch-1.0 -q videotestsrc num-buffers=1 ! primitive device=cuda ! fakesink 2>&1)
 [ $? -ne 0 ] && echo "$msg" | grep -q "no CUDA search" && ok "device=cuda fails with a clear error" ||
   fail "device=cuda: $msg"
+echo "$out" | grep -q "Origin URL" && ! echo "$out" | grep "Origin URL" | grep -q fogleman &&
+  ok "Origin: $(echo "$out" | grep "Origin URL" | sed 's/ *Origin URL *//')" || fail "Origin URL"
+for p in shapes shape alpha working-size; do
+  echo "$out" | sed -n "/^  $p /,+1p" | grep -q controllable && ok "$p is controllable" || fail "$p not controllable"
+done
+# bad values are visible; svg-location with %05d or without any %d writes files
+dir=$(mktemp -d)
+msg=$(gst-launch-1.0 -q videotestsrc num-buffers=2 ! primitive shapes=3 background=red ! fakesink 2>&1)
+echo "$msg" | grep -q 'WARNING.*background "red" refused' && ok "background=red: a warning on stderr" ||
+  fail "background=red: $msg"
+gst-launch-1.0 -q videotestsrc num-buffers=3 ! primitive shapes=3 svg-location="$dir/f%05d.svg" ! fakesink >/dev/null 2>&1
+[ -s "$dir/f00000.svg" ] && [ -s "$dir/f00002.svg" ] && ok "svg-location=f%05d.svg writes f00000.svg..f00002.svg" ||
+  fail "svg-location=f%05d.svg: $(ls "$dir")"
+gst-launch-1.0 -q videotestsrc num-buffers=3 ! primitive shapes=3 svg-location="$dir/one.svg" ! fakesink >/dev/null 2>&1
+[ -s "$dir/one.svg" ] && ok "svg-location=one.svg writes one file" || fail "svg-location=one.svg: $(ls "$dir")"
+rm -rf "$dir"
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

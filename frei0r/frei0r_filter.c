@@ -4,9 +4,14 @@
  * shapes exactly as the GStreamer element does.
  *
  * frei0r doubles are 0..1 by convention; they map onto real ranges as the table in
- * docs/ffmpeg-frei0r.md and the explanations below say. Out-of-range values are clamped. */
+ * docs/ffmpeg-frei0r.md and the explanations below say. Out-of-range values are clamped, and a
+ * value that cannot mean what it says (50 typed for 50 shapes, which is 1000 after clamping; a
+ * colour that is not one) gets one line on stderr per instance and parameter, saying what was
+ * understood: hosts give a filter no other way to report. */
 #include <frei0r.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,7 +39,7 @@ static const f0r_param_info_t params[P_COUNT] = {
     [P_BUDGET] = {"budget", F0R_PARAM_DOUBLE,
                   "Optimisation time per frame in ms / 1000 (0.04 = 40 ms); 0 = the full search"},
     [P_THREADS] = {"threads", F0R_PARAM_DOUBLE, "Worker threads / 100 (0.02 = 2); 0 = all cores"},
-    [P_BACKGROUND] = {"background", F0R_PARAM_STRING, "Background: \"avg\" or a colour like #ff8800"},
+    [P_BACKGROUND] = {"background", F0R_PARAM_STRING, "Background: \"avg\" or a colour: #f80, #ff8800 or ff8800"},
     [P_DEVICE] = {"device", F0R_PARAM_STRING,
                   "auto, cpu or cuda. This version has no CUDA search yet: auto and cpu use the CPU, cuda passes "
                   "frames through unchanged"},
@@ -47,6 +52,7 @@ typedef struct {
   PmVideo *video;
   double last_time, last_step;
   int have_time;
+  unsigned noticed; /* one bit per parameter: its notice has been printed */
 } Instance;
 
 int f0r_init(void) { return 1; }
@@ -109,6 +115,58 @@ void f0r_destruct(f0r_instance_t instance) {
   free(in);
 }
 
+static int scaled(double v, double scale, int lo, int hi) {
+  long r = lround(v * scale);
+  return r < lo ? lo : (r > hi ? hi : (int)r);
+}
+
+/* What a 0..1 value of parameter i means, in its own unit. */
+static void describe(int i, double v, char *buf, size_t len) {
+  int n;
+  switch (i) {
+  case P_SHAPES: snprintf(buf, len, "%d shapes (the value is shapes / 1000: 0.05 means 50)", scaled(v, 1000, 1, 1000)); break;
+  case P_SHAPE:
+    snprintf(buf, len, "%s (the value is primitive's -m / 10: 0.3 means ellipse)",
+             pm_shape_kind_name((PmShapeKind)scaled(v, 10, 0, 8)));
+    break;
+  case P_ALPHA: snprintf(buf, len, "alpha %d (the value is alpha / 255; 0 chooses it per shape)", scaled(v, 255, 0, 255)); break;
+  case P_WORKING_SIZE:
+    snprintf(buf, len, "%d px (the value is pixels / 1000: 0.256 means 256)", scaled(v, 1000, 16, 1024));
+    break;
+  case P_SEED: snprintf(buf, len, "seed %d (the value is seed / 1000000)", scaled(v, 1e6, 0, 1000000)); break;
+  case P_WARM_START: snprintf(buf, len, "%s", v >= 0.5 ? "on" : "off"); break;
+  case P_KEYFRAME_INTERVAL:
+    n = scaled(v, 1000, 0, 1000);
+    if (n) snprintf(buf, len, "every %d frames (the value is frames / 1000: 0.03 means 30)", n);
+    else snprintf(buf, len, "never");
+    break;
+  case P_SCENE_THRESHOLD: snprintf(buf, len, "%g of full scale", v); break;
+  case P_BUDGET:
+    n = scaled(v, 1000, 0, 1000);
+    if (n) snprintf(buf, len, "%d ms per frame (the value is ms / 1000: 0.04 means 40)", n);
+    else snprintf(buf, len, "no limit");
+    break;
+  case P_THREADS:
+    n = scaled(v, 100, 0, 100);
+    if (n) snprintf(buf, len, "%d threads (the value is threads / 100: 0.02 means 2)", n);
+    else snprintf(buf, len, "all cores");
+    break;
+  default: snprintf(buf, len, "%g", v); break;
+  }
+}
+
+static void notice(Instance *in, int i, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void notice(Instance *in, int i, const char *fmt, ...) {
+  if (in->noticed & (1u << i)) return;
+  in->noticed |= 1u << i;
+  char line[320];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "frei0r primitive: %s\n", line);
+}
+
 void f0r_set_param_value(f0r_instance_t instance, f0r_param_t param, int i) {
   Instance *in = instance;
   if (!in || !param || i < 0 || i >= P_COUNT) return;
@@ -117,8 +175,17 @@ void f0r_set_param_value(f0r_instance_t instance, f0r_param_t param, int i) {
     if (!s) return;
     uint8_t rgb[3];
     /* invalid values are refused, keeping the previous one */
-    if (i == P_BACKGROUND && strcmp(s, "avg") && pm_parse_colour(s, rgb, NULL) < 0) return;
-    if (i == P_DEVICE && strcmp(s, "auto") && strcmp(s, "cpu") && strcmp(s, "cuda")) return;
+    if (i == P_BACKGROUND && strcmp(s, "avg") && pm_parse_colour(s, rgb, NULL) < 0) {
+      notice(in, i, "background \"%.80s\" is not avg or a colour (#f80, #ff8800, ff8800); kept \"%.80s\"", s,
+             in->background);
+      return;
+    }
+    if (i == P_DEVICE && strcmp(s, "auto") && strcmp(s, "cpu") && strcmp(s, "cuda")) {
+      notice(in, i, "device \"%.80s\" is not auto, cpu or cuda; kept \"%.80s\"", s, in->device);
+      return;
+    }
+    if (i == P_DEVICE && !strcmp(s, "cuda"))
+      notice(in, i, "device \"cuda\": this version has no CUDA search; frames pass through unchanged");
     char *copy = dup_string(s);
     if (!copy) return;
     char **slot = i == P_BACKGROUND ? &in->background : &in->device;
@@ -129,6 +196,11 @@ void f0r_set_param_value(f0r_instance_t instance, f0r_param_t param, int i) {
   double v = *(double *)param;
   if (isnan(v)) return;
   in->v[i] = v < 0.0 ? 0.0 : (v > 1.0 ? 1.0 : v);
+  if (v != in->v[i]) {
+    char meaning[160];
+    describe(i, in->v[i], meaning, sizeof meaning);
+    notice(in, i, "%s=%g is outside 0..1; understood as %s", params[i].name, v, meaning);
+  }
 }
 
 void f0r_get_param_value(f0r_instance_t instance, f0r_param_t param, int i) {
@@ -136,11 +208,6 @@ void f0r_get_param_value(f0r_instance_t instance, f0r_param_t param, int i) {
   if (!in || !param || i < 0 || i >= P_COUNT) return;
   if (params[i].type == F0R_PARAM_STRING) *(f0r_param_string *)param = i == P_BACKGROUND ? in->background : in->device;
   else *(double *)param = in->v[i];
-}
-
-static int scaled(double v, double scale, int lo, int hi) {
-  long r = lround(v * scale);
-  return r < lo ? lo : (r > hi ? hi : (int)r);
 }
 
 static void settings(const Instance *in, PmVideoSettings *st) {
