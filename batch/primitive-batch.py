@@ -156,7 +156,9 @@ def plugin_env():
 def check_element(props, env):
     """Runs the element once on a tiny frame with the user's properties: a bad name or value, or
     a device that is missing, is reported now rather than by every task."""
-    quick = dict(props, shapes="1", threads="1")
+    quick = dict(props)
+    if re.fullmatch(r"\d+", props.get("threads", "")):
+        quick["threads"] = "1"
     cmd = ["gst-launch-1.0", "-q", "videotestsrc", "num-buffers=1", "!", "video/x-raw,width=16,height=16",
            "!", "primitive"] + [f"{k}={v}" for k, v in quick.items()] + ["!", "fakesink"]
     try:
@@ -426,17 +428,18 @@ def is_done(state, k):
 
 
 class Progress:
-    """Frames finished by this worker, in state/progress/K (write-then-rename, once a second)."""
+    """Frames finished by this worker, in state/progress/K (write-then-rename, twice a second)."""
 
-    def __init__(self, state, k):
+    def __init__(self, state, k, total):
         self.path = os.path.join(state, "progress", f"{k:05d}")
+        self.total = total
         self.t = 0.0
 
     def update(self, frames, force=False):
         now = time.monotonic()
-        if force or now - self.t >= 1.0:
+        if force or now - self.t >= 0.5:
             self.t = now
-            write_atomic(self.path, json.dumps({"frames": frames, "time": time.time()}))
+            write_atomic(self.path, json.dumps({"frames": frames, "of": self.total, "time": time.time()}))
 
 
 def spawn(cmd, **kw):
@@ -476,7 +479,7 @@ def run_video_segment(plan, state, sg, env):
     parts.append(("body", body, True))
     if sg["tail"]:
         parts.append(("tail", sg["tail"], False))
-    prog = Progress(state, k)
+    prog = Progress(state, k, want)
     t0 = time.monotonic()
     for attempt in (0, 1):
         seek = ["-ss", f"{sg['seek']:.6f}"] if attempt == 0 and sg["seek"] > 0 else []
@@ -570,7 +573,7 @@ def run_image_segment(plan, state, sg, env):
     d = seg_dir(state, k)
     os.makedirs(d, exist_ok=True)
     outdir = plan["output"]
-    prog = Progress(state, k)
+    prog = Progress(state, k, sg["end"] - sg["start"])
     t0 = time.monotonic()
     props = dict(plan["props"])
     if plan["threads"] == 0 and os.environ.get("SLURM_CPUS_PER_TASK"):
@@ -619,8 +622,10 @@ def worker_main(state, todo_file, index):
         return 0
     os.makedirs(os.path.join(state, "running"), exist_ok=True)
     pidfile = os.path.join(state, "running", f"{k:05d}")
-    write_atomic(pidfile, json.dumps({"pid": os.getpid(), "host": os.uname().nodename,
-                                      "job": os.environ.get("SLURM_JOB_ID")}))
+    job = os.environ.get("SLURM_ARRAY_JOB_ID")
+    if job:
+        job += "_" + os.environ.get("SLURM_ARRAY_TASK_ID", "")
+    write_atomic(pidfile, json.dumps({"pid": os.getpid(), "host": os.uname().nodename, "job": job}))
     env = plugin_env()
     try:
         if plan["mode"] == "video":
@@ -712,7 +717,7 @@ def local_run(state, plan, todo_file, todo, jobs, reporter):
             for i, (p, k) in list(running.items()):
                 if p.poll() is not None:
                     del running[i]
-                    if p.returncode != 0 or not is_done(state, k):
+                    if not is_done(state, k):  # done.json is the commit point, whatever the exit
                         failed.append(k)
             reporter.tick()
             time.sleep(0.2)
@@ -776,7 +781,7 @@ def slurm_wait(jobs, reporter):
         time.sleep(2)
 
 
-def slurm_run(args, state, plan, todo_file, todo, reporter):
+def slurm_run(args, state, plan, todo_file, todo, reporter, slurm_logs):
     logdir = os.path.join(state, "logs")
     threads = plan["threads"]
     me = os.path.realpath(__file__)
@@ -806,6 +811,9 @@ def slurm_run(args, state, plan, todo_file, todo, reporter):
         log(f"submitted job array {jobid} ({cnt} tasks, {threads or 'all'} cpus each)")
     with open(os.path.join(state, "slurm-jobs"), "a") as f:
         f.write("".join(j + "\n" for j in jobs))
+    for n, j in enumerate(jobs):  # where each segment's Slurm log goes, for the failure report
+        for i in range(n * maxarr, min(len(todo), (n + 1) * maxarr)):
+            slurm_logs[todo[i]] = os.path.join(logdir, f"slurm-{j}_{i - n * maxarr}.log")
     if args.no_wait:
         log("not waiting (--no-wait): run the same command again to wait for the job and join")
         return None
@@ -921,9 +929,11 @@ def verify_video(plan, path):
     if got != plan["frames"]:
         raise Fail(f"the joined video has {got} frames, the input {plan['frames']}", 1)
     fps = float(fractions.Fraction(plan["fps"]))
-    info = probe(path)
-    vs = [s for s in info["streams"] if s.get("codec_type") == "video"][0]
-    dur = float(vs.get("duration") or info["format"].get("duration") or 0)
+    out = run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time,duration_time",
+               "-of", "csv=p=0", path], f"ffprobe {path}").decode().split()
+    ends = [float(a) + (float(b) if b not in ("", "N/A") else 1 / fps)
+            for a, b in (l.split(",")[:2] for l in out if "," in l) if a not in ("", "N/A")]
+    dur = max(ends) - min(float(l.split(",")[0]) for l in out if l.split(",")[0] not in ("", "N/A")) if ends else 0.0
     if abs(dur - plan["duration"]) > 1.5 / fps:
         raise Fail(f"the joined video lasts {dur:.3f} s, the input {plan['duration']:.3f} s", 1)
     ain = count_packets(plan["input"], "a")
@@ -1058,13 +1068,17 @@ def main(argv):
     todo = [s["index"] for s in segs if not is_done(state, s["index"])]
     if len(todo) < len(segs):
         log(f"{len(segs) - len(todo)} of {len(segs)} segments already done")
-    failed = []
+    failed, slurm_logs = [], {}
+    for sub in ("running", "progress"):  # left by tasks that were killed
+        for f in os.listdir(os.path.join(state, sub)) if os.path.isdir(os.path.join(state, sub)) else []:
+            if not is_done(state, int(f)):
+                os.remove(os.path.join(state, sub, f))
     if todo:
         todo_file = os.path.join(state, f"todo-{int(time.time() * 1000)}.json")
         write_atomic(todo_file, json.dumps(todo))
         threads = plan["threads"]
         if use_slurm:
-            failed = slurm_run(args, state, plan, todo_file, todo, reporter)
+            failed = slurm_run(args, state, plan, todo_file, todo, reporter, slurm_logs)
             if failed is None:
                 return 0
         else:
@@ -1078,12 +1092,12 @@ def main(argv):
     if failed:
         logs = os.path.join(state, "logs")
         for k in failed[:3]:
-            lf = os.path.join(logs, f"{k:05d}.log")
+            lf = slurm_logs.get(k, os.path.join(logs, f"{k:05d}.log"))
             tail = ""
             if os.path.isfile(lf):
                 with open(lf, errors="replace") as f:
                     tail = " | ".join([l.strip() for l in f.read().splitlines() if l.strip()][-2:])
-            log(f"segment {k} failed" + (f": {tail}" if tail else f" (logs in {logs})"))
+            log(f"segment {k} failed" + (f": {tail}" if tail else "") + f" (log: {lf})")
         raise Fail(f"{len(failed)} of {len(segs)} segments failed; the others are kept in {state}: "
                    "run the same command again to redo only the missing ones", 1)
     jobs = args.jobs or max(1, (os.cpu_count() or 1))

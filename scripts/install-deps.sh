@@ -12,4 +12,5 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
   frei0r-plugins-dev ffmpeg melt \
   clang libclang-rt-14-dev valgrind libxml2-utils librsvg2-bin \
+  python3 slurmctld slurmd slurm-client munge \
   >/dev/null
