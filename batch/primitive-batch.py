@@ -25,6 +25,7 @@ import json
 import math
 import os
 import re
+import resource
 import shlex
 import shutil
 import signal
@@ -202,9 +203,12 @@ def scan_video(path, vs, settings):
     absolute change between consecutive working images (the element's scene measure, 0..255)."""
     w, h = int(vs["width"]), int(vs["height"])
     ww, wh = working_size(w, h, settings["working_size"])
-    fsize = ww * wh * 3
+    # FFmpeg subtracts consecutive working images and averages the difference over 4x4 blocks
+    # (a sixteenth of the data for Python to sum; the rounding moves the mean by far less than 1)
+    bw, bh = max(1, ww // 4), max(1, wh // 4)
+    fsize = bw * bh * 3
     vf = (f"scale={ww}:{wh}:flags=bilinear,showinfo=checksum=0,format=gbrp,"
-          "tblend=all_mode=difference")
+          f"tblend=all_mode=difference,scale={bw}:{bh}:flags=area")
     cmd = ["ffmpeg", "-nostdin", "-nostats", "-hide_banner", "-v", "info", "-copyts", "-i", path,
            "-map", "0:v:0", "-an", "-sn", "-dn", "-vf", vf, "-fps_mode", "passthrough",
            "-f", "rawvideo", "-pix_fmt", "gbrp", "pipe:1"]
@@ -253,53 +257,54 @@ def scan_video(path, vs, settings):
 
 
 def plan_segments(n, change, fps, opts, settings):
-    """Segments [start, end) of the n frames. A segment may start at an exact cut (the element
-    searches from nothing there in a single run too: scene change, keyframe, warm-start off) or at
-    a fade cut, where it starts opts.fade + opts.pre_roll frames early and the join blends."""
-    exact = [False] * n
-    exact[0] = True
-    if not settings["warm_start"]:
-        exact = [True] * n
-    else:
-        thr = settings["scene_threshold"] * 255.0
-        key = settings["keyframe_interval"]
-        since = 0
-        for i in range(n):
-            cold = i == 0 or (thr > 0 and change[i] > thr) or (key and since >= key)
-            if cold:
-                exact[i] = True
-                since = 0
-            since += 1
-    seg_len = max(1, int(round(opts.segment_seconds * fps)))
+    """Segments [start, end) of the n frames, each starting at one of three kinds of cut:
+    exact  the element searches from nothing there in a single run too (a scene change over its
+           scene-threshold, a keyframe, warm-start off), so the frames are the single run's;
+    scene  the picture changes by more than --cut-change of full scale: a fresh search there is
+           hidden by the change itself;
+    fade   anywhere else: the segment starts --fade (+ --pre-roll) frames early and the join blends
+           the two renderings over those frames.
+    Cuts fall every --segment-seconds, moved to an exact or scene cut within half a segment."""
+    kind = [None] * n
+    thr = settings["scene_threshold"] * 255.0
+    key = settings["keyframe_interval"]
+    since = 0
+    for i in range(n):
+        if i == 0 or not settings["warm_start"] or (thr > 0 and change[i] > thr) or (key and since >= key):
+            kind[i] = "exact"
+            since = 0
+        elif change[i] >= opts.cut_change * 255.0:
+            kind[i] = "scene"
+        since += 1
     fade = opts.fade
-    # A faded segment needs room for its own tail and the next one's head.
-    min_len = max(2 * fade + 2, seg_len // 2, 1)
+    # a segment before a faded cut needs room for its tail; segments stay at least half as long
+    seg_len = max(int(round(opts.segment_seconds * fps)), 2 * fade + 2, 1)
+    min_len = max(fade + 1, seg_len // 2, 1)
     cuts = [0]
     start = 0
     while n - start > seg_len + seg_len // 2:
+        target = start + seg_len
         lo, hi = start + min_len, min(n - min_len, start + seg_len + seg_len // 2)
         best = None
-        for i in range(lo, hi + 1):
-            if exact[i] and (best is None or abs(i - (start + seg_len)) < abs(best - (start + seg_len))):
-                best = i
-        if best is None:
-            best = start + seg_len
-        cuts.append(best)
-        start = best
-    # the last stretch: an exact cut inside it is still worth taking if both sides are long enough
+        for want in ("exact", "scene"):
+            for i in range(lo, hi + 1):
+                if kind[i] == want and (best is None or abs(i - target) < abs(best - target)):
+                    best = i
+            if best is not None:
+                break
+        cuts.append(target if best is None else best)
+        start = cuts[-1]
     segs = []
     for k, s in enumerate(cuts):
         e = cuts[k + 1] if k + 1 < len(cuts) else n
-        kind = "start" if s == 0 else ("exact" if exact[s] else "fade")
-        segs.append({"index": k, "start": s, "end": e, "cut": kind})
+        segs.append({"index": k, "start": s, "end": e, "cut": "start" if s == 0 else (kind[s] or "fade")})
     for k, sg in enumerate(segs):
         faded = sg["cut"] == "fade"
         sg["head"] = fade if faded else 0
-        sg["pre"] = opts.pre_roll if faded else 0
         nxt = segs[k + 1] if k + 1 < len(segs) else None
         sg["tail"] = fade if nxt is not None and nxt["cut"] == "fade" else 0
-        sg["first"] = max(0, sg["start"] - sg["head"] - sg["pre"])
-        # the pre-roll cannot reach before frame 0; the head always fits (min_len > fade)
+        # the head always fits (segments are longer than the fade); the pre-roll stops at frame 0
+        sg["first"] = max(0, sg["start"] - sg["head"] - (opts.pre_roll if faded else 0))
         sg["pre"] = sg["start"] - sg["head"] - sg["first"]
     return segs
 
@@ -375,6 +380,8 @@ def make_plan(args, inp, out, props, settings):
     codec = args.codec or ("ffv1" if ext in (".mkv", ".nut", ".avi") else "x264")
     if codec == "ffv1" and ext not in (".mkv", ".nut", ".avi"):
         raise Fail(f"FFV1 cannot go into {ext or 'a file without extension'}: use .mkv, or --codec x264")
+    if codec == "x264" and (w % 2 or h % 2):
+        raise Fail(f"x264 needs an even width and height, the input is {w}x{h}: use .mkv (FFV1)")
     if ext not in (".mkv", ".nut", ".avi", ".mp4", ".mov", ".m4v"):
         raise Fail(f"{out}: the output must be .mkv, .mp4, .mov, .m4v, .nut or .avi")
     # Raw frames between the programs: I420 when FFmpeg's and GStreamer's layouts agree (no
@@ -390,8 +397,14 @@ def make_plan(args, inp, out, props, settings):
         # seek a little before the first frame (FFmpeg goes back to a keyframe from there)
         sg["seek"] = max(0.0, float((pts[sg["first"]] - pts[0]) * tb) - 2.0)
         sg["change"] = round(change[sg["start"]], 2)
+    # Frames are written at the nominal rate: a file whose frame times wander from it (variable
+    # frame rate) keeps its frames, not its timing.
+    step = 1 / (fps * tb)
+    vfr = any(abs((b - a) - step) > step / 2 for a, b in zip(pts, pts[1:]))
+    if vfr:
+        log(f"warning: the frame rate varies; the output has the same frames at a constant {float(fps):.3f} frames/s")
     sar = vs.get("sample_aspect_ratio", "1:1")
-    plan.update(mode="video", width=w, height=h, fps=str(fps), frames=n, raw_pix_fmt=raw, codec=codec,
+    plan.update(vfr=vfr, mode="video", width=w, height=h, fps=str(fps), frames=n, raw_pix_fmt=raw, codec=codec,
                 crf=args.crf if args.crf is not None else 18,
                 preset=args.preset, sar=sar if re.fullmatch(r"\d+:\d+", sar or "") and sar != "0:1" else "1:1",
                 fade=args.fade, segments=segs,
@@ -410,8 +423,8 @@ def input_stamp(inp):
 
 def fingerprint(args, inp, props):
     key = {"input": inp, "props": props, "mode": args.mode, "segment_seconds": args.segment_seconds,
-           "fade": args.fade, "pre_roll": args.pre_roll, "codec": args.codec, "crf": args.crf,
-           "preset": args.preset, "images_per_task": args.images_per_task}
+           "fade": args.fade, "pre_roll": args.pre_roll, "cut_change": args.cut_change, "codec": args.codec,
+           "crf": args.crf, "preset": args.preset, "images_per_task": args.images_per_task}
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -440,6 +453,13 @@ class Progress:
         if force or now - self.t >= 0.5:
             self.t = now
             write_atomic(self.path, json.dumps({"frames": frames, "of": self.total, "time": time.time()}))
+
+
+def children_cpu():
+    """CPU seconds of the programs this worker ran (decoder, gst-launch-1.0, encoders): the
+    segment's cost whatever else the machine was doing."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def spawn(cmd, **kw):
@@ -529,10 +549,6 @@ def run_video_segment(plan, state, sg, env):
                 enc.stdin.close()
                 if written < count:
                     break
-                while skip:  # only when a segment is all pre-roll (never planned, but be safe)
-                    if len(gst.stdout.read(fsize)) < fsize:
-                        break
-                    skip -= 1
             extra = gst.stdout.read(fsize)
             if extra:
                 got += 1 + len(gst.stdout.read()) // fsize
@@ -564,7 +580,8 @@ def run_video_segment(plan, state, sg, env):
     prog.update(want, force=True)
     write_atomic(os.path.join(d, "done.json"),
                  json.dumps({"frames": want, "kept": sg["end"] - sg["start"], "seconds": round(secs, 3),
-                             "host": os.uname().nodename, "time": time.time()}))
+                             "cpu_seconds": round(children_cpu(), 3), "host": os.uname().nodename,
+                             "time": time.time()}))
     return secs
 
 
@@ -602,7 +619,8 @@ def run_image_segment(plan, state, sg, env):
     prog.update(sg["end"] - sg["start"], force=True)
     write_atomic(os.path.join(d, "done.json"),
                  json.dumps({"frames": sg["end"] - sg["start"], "kept": sg["end"] - sg["start"],
-                             "seconds": round(secs, 3), "host": os.uname().nodename, "time": time.time()}))
+                             "seconds": round(secs, 3), "cpu_seconds": round(children_cpu(), 3),
+                             "host": os.uname().nodename, "time": time.time()}))
     return secs
 
 
@@ -669,7 +687,7 @@ class Reporter:
                     n += min(p["frames"], sg["end"] - sg["first"])
         return n, done
 
-    def tick(self, force=False):
+    def tick(self, force=False, note=""):
         now = time.monotonic()
         if not force and now - self.last < self.every:
             return
@@ -682,7 +700,7 @@ class Reporter:
         left = (self.total - n) / rate if rate > 0 else None
         unit = "images" if self.plan["mode"] == "images" else "frames"
         line = (f"{done}/{len(self.plan['segments'])} segments done, {n}/{self.total} {unit}, "
-                f"{rate:.1f} {unit}/s, about {fmt_time(left)} left")
+                f"{rate:.1f} {unit}/s, about {fmt_time(left)} left" + (f" ({note})" if note else ""))
         if force or line != self.last_line:
             log(line)
             self.last_line = line
@@ -740,7 +758,7 @@ def slurm_available():
 def slurm_queue(jobid):
     """Array tasks of the job still queued or running, or None when squeue cannot answer."""
     try:
-        p = subprocess.run(["squeue", "-h", "-j", str(jobid), "-o", "%i %T"], stdout=subprocess.PIPE,
+        p = subprocess.run(["squeue", "-h", "-r", "-j", str(jobid), "-o", "%i %T"], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=60)
     except (OSError, subprocess.TimeoutExpired):
         return None
@@ -763,7 +781,7 @@ def slurm_max_array():
 def slurm_wait(jobs, reporter):
     misses = 0
     while True:
-        live = 0
+        live, states = 0, {}
         for j in jobs:
             q = slurm_queue(j)
             if q is None:
@@ -775,7 +793,10 @@ def slurm_wait(jobs, reporter):
                 continue
             misses = 0
             live += len(q)
-        reporter.tick()
+            for row in q:
+                st = row[1].lower() if len(row) > 1 else "unknown"
+                states[st] = states.get(st, 0) + 1
+        reporter.tick(note="Slurm: " + ", ".join(f"{n} {st}" for st, n in sorted(states.items())) if states else "")
         if live == 0:
             return
         time.sleep(2)
@@ -934,7 +955,7 @@ def verify_video(plan, path):
     ends = [float(a) + (float(b) if b not in ("", "N/A") else 1 / fps)
             for a, b in (l.split(",")[:2] for l in out if "," in l) if a not in ("", "N/A")]
     dur = max(ends) - min(float(l.split(",")[0]) for l in out if l.split(",")[0] not in ("", "N/A")) if ends else 0.0
-    if abs(dur - plan["duration"]) > 1.5 / fps:
+    if not plan.get("vfr") and abs(dur - plan["duration"]) > 1.5 / fps:
         raise Fail(f"the joined video lasts {dur:.3f} s, the input {plan['duration']:.3f} s", 1)
     ain = count_packets(plan["input"], "a")
     aout = count_packets(path, "a")
@@ -971,6 +992,8 @@ def parse_args(argv):
     ap.add_argument("--segment-seconds", type=float, default=30.0, help="video: segment length where no scene change is near (30)")
     ap.add_argument("--fade", type=int, default=12, help="video: frames blended at a join that is not a scene change (12)")
     ap.add_argument("--pre-roll", type=int, default=0, help="video: extra frames run and dropped before a faded join (0)")
+    ap.add_argument("--cut-change", type=float, default=0.1,
+                    help="video: a change of the picture (share of full scale) that hides a join without a fade (0.1)")
     ap.add_argument("--images-per-task", type=int, default=25, help="images: images per segment (25)")
     ap.add_argument("--codec", choices=["ffv1", "x264"], help="video codec (default: ffv1 for .mkv/.nut/.avi, x264 otherwise)")
     ap.add_argument("--crf", type=int, help="x264 quality, 0 = lossless (18)")
@@ -993,6 +1016,8 @@ def parse_args(argv):
     for name in ("fade", "pre_roll"):
         if getattr(a, name) < 0:
             ap.error(f"--{name.replace('_', '-')} must be 0 or more")
+    if not 0 < a.cut_change <= 1:
+        ap.error("--cut-change must be in (0, 1]")
     if a.segment_seconds <= 0 or a.images_per_task < 1 or (a.jobs is not None and a.jobs < 1):
         ap.error("--segment-seconds, --images-per-task and --jobs must be positive")
     if a.crf is not None and not 0 <= a.crf <= 51:
@@ -1028,13 +1053,16 @@ def main(argv):
             raise Fail(f"{state} holds a run with other input or settings: remove it, or add --force to start over")
         shutil.rmtree(state)
         plan = None
+    resumed = plan is not None
     if plan is None:
         if os.path.exists(out) and not args.force and not (args.mode == "images" and os.path.isdir(out)
                                                            and not os.listdir(out)):
             raise Fail(f"{out} exists: add --force to overwrite it")
         env = plugin_env()
         check_element(props, env)
+        t_plan = time.monotonic()
         plan = make_plan(args, inp, out, props, settings)
+        plan["planning_seconds"] = round(time.monotonic() - t_plan, 3)
         plan["fingerprint"] = fp
         if not args.dry_run:
             for sub in ("segments", "progress", "logs"):
@@ -1044,10 +1072,10 @@ def main(argv):
         log(f"resuming from {state}")
     segs = plan["segments"]
     unit = "images" if plan["mode"] == "images" else "frames"
-    kinds = {c: sum(1 for s in segs if s["cut"] == c) for c in ("exact", "fade")}
+    kinds = {c: sum(1 for s in segs if s["cut"] == c) for c in ("exact", "scene", "fade")}
     log(f"{plan['frames']} {unit} in {len(segs)} segments" +
-        (f" ({kinds['exact']} cut where the element starts afresh, {kinds['fade']} faded over "
-         f"{args.fade} frames)" if plan["mode"] == "video" else ""))
+        (f" (joins: {kinds['exact']} where the element starts afresh, {kinds['scene']} at a change of "
+         f"scene, {kinds['fade']} faded over {plan['fade']} frames)" if plan["mode"] == "video" else ""))
     if args.dry_run:
         for s in segs:
             print(f"segment {s['index']:4d}: {unit} {s['start']}..{s['end'] - 1} ({s['end'] - s['start']}), "
@@ -1100,6 +1128,7 @@ def main(argv):
             log(f"segment {k} failed" + (f": {tail}" if tail else "") + f" (log: {lf})")
         raise Fail(f"{len(failed)} of {len(segs)} segments failed; the others are kept in {state}: "
                    "run the same command again to redo only the missing ones", 1)
+    t_join = time.monotonic()
     jobs = args.jobs or max(1, (os.cpu_count() or 1))
     if plan["mode"] == "video":
         tmp_out = join_video(args, state, plan, jobs)
@@ -1114,10 +1143,14 @@ def main(argv):
     else:
         frames = verify_images(plan)
         summary = f"wrote {frames} images to {out}"
-    wall = time.monotonic() - t0
+    end = time.monotonic()
     cost = [read_json(os.path.join(seg_dir(state, s["index"]), "done.json")) for s in segs]
     busy = sum(c["seconds"] for c in cost if c)
-    log(f"{summary}; {len(segs)} segments, {wall:.1f} s wall, {busy:.1f} s of task time")
+    cpu = sum(c.get("cpu_seconds", 0) for c in cost if c)
+    log(f"{summary}")
+    planning = "done before" if resumed else f"{plan.get('planning_seconds', 0):.1f} s"
+    log(f"{len(segs)} segments; wall time: planning {planning}, segments {t_join - t0:.1f} s, "
+        f"joining {end - t_join:.1f} s; the tasks took {busy:.1f} s, {cpu:.1f} CPU s")
     if args.keep:
         log(f"kept {state}")
     else:
