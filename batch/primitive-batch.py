@@ -748,8 +748,15 @@ def local_run(state, plan, todo_file, todo, jobs, reporter):
 def slurm_available():
     if not shutil.which("sbatch") or not shutil.which("squeue"):
         return False
+    conf = os.environ.get("SLURM_CONF")
+    if conf and not os.path.isfile(conf):
+        return False
+    # Without a slurm.conf the client looks for a configless controller in DNS, which can take a
+    # while to fail where there is none: give it a few seconds.
+    configless = not conf and not any(os.path.isfile(f) for f in ("/etc/slurm/slurm.conf", "/run/slurm/conf/slurm.conf"))
     try:
-        p = subprocess.run(["scontrol", "ping"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)
+        p = subprocess.run(["scontrol", "ping"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=5 if configless else 30)
     except (OSError, subprocess.TimeoutExpired):
         return False
     return p.returncode == 0 and b"UP" in p.stdout
@@ -911,7 +918,8 @@ def join_video(args, state, plan, jobs):
     lines = ["ffconcat version 1.0"]
 
     def add(path, frames):
-        lines.append(f"file '{path}'")
+        quoted = path.replace("'", "'\\''")  # the concat demuxer's quoting, like a shell's
+        lines.append(f"file '{quoted}'")
         lines.append(f"duration {float(fractions.Fraction(frames) / fps):.9f}")
 
     for k, sg in enumerate(segs):
@@ -933,7 +941,8 @@ def join_video(args, state, plan, jobs):
     except Fail as e:
         if os.path.exists(tmp_out):
             os.remove(tmp_out)
-        raise Fail(f"{e} (if the audio codec does not fit the {ext} container, use .mkv)", 1)
+        hint = "" if ext.lower() == ".mkv" else f" (if the audio codec does not fit the {ext} container, use .mkv)"
+        raise Fail(f"{e}{hint}", 1)
     return tmp_out
 
 
