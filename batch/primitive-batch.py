@@ -864,7 +864,7 @@ def earlier_slurm_jobs(state):
         return []
     if not shutil.which("squeue"):
         return []
-    return [j for j in ids if slurm_queue(j)]
+    return [j for j in ids if slurm_queue(j) != []]  # None (no answer) counts as still there
 
 
 # ----------------------------------------------------------------------------------------------

@@ -8,6 +8,11 @@ check() { # description, command...: one pass or fail
   shift
   if "$@"; then ok "$d"; else fail "$d"; fi
 }
+checke() { # description, shell condition (evaluated): for conditions with && or !
+  d=$1
+  shift
+  if eval "$*"; then ok "$d"; else fail "$d"; fi
+}
 finish() {
   echo "$passed passed, $failed failed"
   [ "$failed" -eq 0 ]

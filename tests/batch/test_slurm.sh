@@ -52,13 +52,24 @@ a=$(frames_md5 s.mkv | md5sum) b=$(frames_md5 l.mkv | md5sum)
 check "Slurm (with a re-run) and local processes give bit-identical frames" \
   [ -n "$(frames_md5 l.mkv)" -a "$a" = "$b" ]
 
-# 3. An image folder as a job array and locally.
+# 3. An image folder as a job array submitted without waiting, joined by a second run; and locally.
 mkdir imgs
 for i in 0 1 2 3 4; do
   ffmpeg -nostdin -v error -i "$here/../../examples/data/monalisa.jpg" -vf "crop=iw-$((i * 30)):ih-$((i * 20)),scale=$((96 + i * 8)):72" "imgs/p$i.png"
 done
-$batch imgs -o si $S --images-per-task 2 --slurm >si.log 2>&1
+# (submitted held, so that the second run finds it queued; released once that run waits for it)
+$batch imgs -o si $S --images-per-task 2 --slurm --no-wait --sbatch-arg=--hold >si1.log 2>&1
+rc=$?
+checke "--no-wait submits and returns" '[ $rc -eq 0 ] && grep -q "not waiting" si1.log'
+$batch imgs -o si $S --images-per-task 2 --slurm >si.log 2>&1 &
+driver=$!
+i=0
+until grep -q "waiting for job" si.log || [ $i -gt 300 ]; do sleep 0.2; i=$((i + 1)); done
+scontrol release "$(sed -n 's/.*submitted job array \([0-9]*\).*/\1/p' si1.log)"
+wait $driver
 check "an image folder runs as a job array" [ $? -eq 0 ]
+checke "the second run waits for the job of the first instead of submitting again" \
+  'grep -q "waiting for job" si.log && ! grep -q "submitted job array" si.log'
 $batch imgs -o li $S --images-per-task 2 --local >li.log 2>&1
 same=1
 for f in imgs/*.png; do cmp -s "si/$(basename "$f")" "li/$(basename "$f")" || same=0; done
