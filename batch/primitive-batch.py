@@ -20,9 +20,9 @@ command again after a failure does only the missing ones. See docs/batch.md.
 """
 import argparse
 import fractions
+import glob
 import hashlib
 import json
-import math
 import os
 import re
 import resource
@@ -82,6 +82,10 @@ def read_json(path):
             return json.load(f)
     except (OSError, ValueError):
         return None
+
+
+def count(n, noun):
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def fmt_time(s):
@@ -836,7 +840,7 @@ def slurm_run(args, state, plan, todo_file, todo, reporter, slurm_logs):
         if not jobid.isdigit():
             raise Fail(f"sbatch answered '{out}', not a job id")
         jobs.append(jobid)
-        log(f"submitted job array {jobid} ({cnt} tasks, {threads or 'all'} cpus each)")
+        log(f"submitted job array {jobid} ({count(cnt, 'task')}, {threads or 'all'} cpus each)")
     with open(os.path.join(state, "slurm-jobs"), "a") as f:
         f.write("".join(j + "\n" for j in jobs))
     for n, j in enumerate(jobs):  # where each segment's Slurm log goes, for the failure report
@@ -1082,7 +1086,7 @@ def main(argv):
     segs = plan["segments"]
     unit = "images" if plan["mode"] == "images" else "frames"
     kinds = {c: sum(1 for s in segs if s["cut"] == c) for c in ("exact", "scene", "fade")}
-    log(f"{plan['frames']} {unit} in {len(segs)} segments" +
+    log(f"{plan['frames']} {unit} in {count(len(segs), 'segment')}" +
         (f" (joins: {kinds['exact']} where the element starts afresh, {kinds['scene']} at a change of "
          f"scene, {kinds['fade']} faded over {plan['fade']} frames)" if plan["mode"] == "video" else ""))
     if args.dry_run:
@@ -1121,7 +1125,7 @@ def main(argv):
         else:
             cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
             jobs = args.jobs or max(1, cores // threads if threads else 1)
-            log(f"running {len(todo)} segments as local processes, {jobs} at a time, "
+            log(f"running {count(len(todo), 'segment')} as local processes, {jobs} at a time, "
                 f"{threads or 'all'} thread{'s' if threads != 1 else ''} each")
             failed = local_run(state, plan, todo_file, todo, jobs, reporter)
         os.remove(todo_file)
@@ -1135,7 +1139,7 @@ def main(argv):
                 with open(lf, errors="replace") as f:
                     tail = " | ".join([l.strip() for l in f.read().splitlines() if l.strip()][-2:])
             log(f"segment {k} failed" + (f": {tail}" if tail else "") + f" (log: {lf})")
-        raise Fail(f"{len(failed)} of {len(segs)} segments failed; the others are kept in {state}: "
+        raise Fail(f"{len(failed)} of {len(segs)} segments failed; the finished ones are kept in {state}: "
                    "run the same command again to redo only the missing ones", 1)
     t_join = time.monotonic()
     jobs = args.jobs or max(1, (os.cpu_count() or 1))
@@ -1152,13 +1156,19 @@ def main(argv):
     else:
         frames = verify_images(plan)
         summary = f"wrote {frames} images to {out}"
+    # temporary outputs of killed tasks or of a killed earlier run (ours are all ".NAME.part*")
+    stale = [f".{n}.part" for n in plan["names"]] if plan["mode"] == "images" else [f".{os.path.basename(out)}.part"]
+    folder = out if plan["mode"] == "images" else os.path.dirname(out)
+    for prefix in stale:
+        for f in glob.glob(os.path.join(glob.escape(folder), glob.escape(prefix) + "*")):
+            os.remove(f)
     end = time.monotonic()
     cost = [read_json(os.path.join(seg_dir(state, s["index"]), "done.json")) for s in segs]
     busy = sum(c["seconds"] for c in cost if c)
     cpu = sum(c.get("cpu_seconds", 0) for c in cost if c)
     log(f"{summary}")
     planning = "done before" if resumed else f"{plan.get('planning_seconds', 0):.1f} s"
-    log(f"{len(segs)} segments; wall time: planning {planning}, segments {t_join - t0:.1f} s, "
+    log(f"{count(len(segs), 'segment')}; wall time: planning {planning}, segments {t_join - t0:.1f} s, "
         f"joining {end - t_join:.1f} s; the tasks took {busy:.1f} s, {cpu:.1f} CPU s")
     if args.keep:
         log(f"kept {state}")

@@ -18,7 +18,6 @@ Standard library only without --temporal.
 """
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys

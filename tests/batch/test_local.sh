@@ -84,6 +84,20 @@ $batch imgs -o out-imgs $S --images-per-task 2 >imgs.log 2>&1
 check "an image folder runs" [ $? -eq 0 ]
 check "one PNG per image" [ "$(ls out-imgs | tr '\n' ' ')" = "p0.png p1.png p2.png p3.png p4.png " ]
 check "each output has its input's size" [ "$(ffprobe -v error -show_entries stream=width,height -of csv=p=0 out-imgs/p3.png)" = "120,84" ]
+# killed part-way through a segment of 5 images: the re-run keeps the images already written,
+# the result equals the run above (grouped 2 a segment), and no temporary file is left
+$batch imgs -o out-k $S --images-per-task 5 -j 1 --progress-every 1 >k1.log 2>&1 &
+driver=$!
+killed=$(kill_midway out-k.batch kill_task)
+wait $driver
+rc=$?
+$batch imgs -o out-k $S --images-per-task 5 -j 1 >k2.log 2>&1
+rc2=$?
+checke "images: a killed task fails the run, the re-run completes" '[ -n "$killed" -a $rc -eq 1 -a $rc2 -eq 0 ]'
+same=1
+for f in out-imgs/*.png; do cmp -s "$f" "out-k/$(basename "$f")" || same=0; done
+check "images: the same pictures as in segments of 2" [ $same = 1 ]
+check "images: no temporary file is left" [ "$(ls -A out-k | grep -c part)" = 0 ]
 printf '%s\n' imgs/p4.png "$tmp/imgs/p1.jpg" >list.txt
 $batch @list.txt -o out-list $S >list.log 2>&1
 check "a list of images runs" [ $? -eq 0 -a "$(ls out-list | tr '\n' ' ')" = "p1.png p4.png " ]

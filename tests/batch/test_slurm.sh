@@ -35,7 +35,7 @@ check "a killed array task (segment ${killed:-none}) fails the run (exit $rc)" [
 check "the run submitted a job array of 4 tasks" grep -q "submitted job array [0-9]* (4 tasks" run1.log
 $batch clip.mp4 -o s.mkv $S --segment-seconds 1 --slurm --keep >run2.log 2>&1
 check "the re-run completes" [ $? -eq 0 ]
-if grep -q "3 of 4 segments already done" run2.log && grep -q "submitted job array [0-9]* (1 tasks" run2.log; then
+if grep -q "3 of 4 segments already done" run2.log && grep -q "submitted job array [0-9]* (1 task," run2.log; then
   ok "the re-run submits only the missing segment"
 else
   fail "the re-run submits only the missing segment"
