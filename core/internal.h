@@ -9,55 +9,20 @@
 
 #include "primitive.h"
 #include "raster.h"
+#include "shape_hd.h"
 
 #define PM_PI 3.14159265358979323846
 
-/* ---- random numbers: xorshift64*, seeded through splitmix64 so nearby seeds diverge ---- */
-typedef struct { uint64_t s; } PmRng;
-
-static inline uint64_t pm_mix64(uint64_t z) {
-  z += 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-static inline void pm_rng_seed(PmRng *r, uint64_t a, uint64_t b, uint64_t c) {
-  r->s = pm_mix64(pm_mix64(pm_mix64(a) ^ b) ^ c) | 1;
-}
-static inline uint64_t pm_rng_next(PmRng *r) {
-  r->s ^= r->s >> 12; r->s ^= r->s << 25; r->s ^= r->s >> 27;
-  return r->s * 0x2545f4914f6cdd1dULL;
-}
-static inline float pm_rng_float(PmRng *r) { /* [0, 1) */
-  return (float)(pm_rng_next(r) >> 40) * (1.0f / 16777216.0f);
-}
-static inline int pm_rng_int(PmRng *r, int n) { /* [0, n) */
-  return (int)(((pm_rng_next(r) >> 32) * (uint64_t)n) >> 32);
-}
-/* Irwin-Hall approximation of a standard normal: cheap and bounded (|x| < 3.5). */
-static inline float pm_rng_normal(PmRng *r) {
-  return (pm_rng_float(r) + pm_rng_float(r) + pm_rng_float(r) + pm_rng_float(r) - 2.0f) * 1.7320508f;
-}
-
-static inline float pm_clampf(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
-static inline int pm_clampi(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); }
-
 /* ---- geometry and scanline spans: core/raster.h (shared with the CUDA kernels) ---- */
-void pm_piece_polygon(PmPiece *p, int type, const float *xy, int n);
-void pm_piece_ellipse(PmPiece *p, float cx, float cy, float rx, float ry, float angle_deg);
-void pm_geo_finish(PmGeo *g);
 /* x-intervals of the geometry on the horizontal line at y, sorted and disjoint, as
  * xs[2i], xs[2i+1]. Returns the number of intervals. */
 int pm_geo_intervals(const PmGeo *g, float y, float *xs);
 /* Pixel centres inside the geometry, clipped to w x h. `spans` must hold h * PM_MAX_INTERVALS. */
 int pm_geo_spans(const PmGeo *g, int w, int h, PmSpan *spans);
 
-/* ---- shape kinds ---- */
+/* ---- shape kinds: random shapes, mutation and geometry in shape_hd.h (shared with the CUDA
+ * kernels); the host-only SVG output here, one per kind in core/shape_<kind>.c ---- */
 typedef struct {
-  void (*random)(PmShape *s, PmRng *r, int w, int h);
-  void (*mutate)(PmShape *s, PmRng *r, int w, int h);
-  int (*valid)(const PmShape *s);
-  void (*geometry)(const PmShape *s, PmGeo *g);
   /* One SVG element; `color` is "#rrggbb". */
   int (*svg)(const PmShape *s, char *buf, size_t len, const char *color, float opacity);
 } PmShapeOps;
@@ -74,14 +39,6 @@ void pm_shape_geometry(const PmShape *s, PmGeo *g);
 /* Moves the whole shape: what following moving content needs, where single-vertex mutations
  * would each have to pay on their own. */
 void pm_shape_translate(PmShape *s, float dx, float dy);
-/* Scale of mutation steps: primitive's constants are tuned for a 256 px working size. */
-static inline float pm_unit(int w, int h) { return (float)(w > h ? w : h) / 256.0f; }
-/* Free points may leave the image by a margin, as primitive allows, so shapes can reach edges. */
-static inline void pm_clamp_point(float *x, float *y, int w, int h) {
-  float m = 16.0f * pm_unit(w, h);
-  *x = pm_clampf(*x, -m, (float)w + m);
-  *y = pm_clampf(*y, -m, (float)h + m);
-}
 
 /* ---- worker pool ---- */
 typedef struct PmPool PmPool;

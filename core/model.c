@@ -136,17 +136,13 @@ static void fill_background(PmModel *m) {
 
 /* ---- search ---- */
 
-static void mutate_alpha(PmShape *s, PmRng *r, int auto_alpha) {
-  if (auto_alpha) s->rgba[3] = (uint8_t)pm_clampi(s->rgba[3] + pm_rng_int(r, 21) - 10, 1, 255);
-}
-
 /* Hill climbing: keep a mutation when it lowers the error, stop after max_age failures. */
 static double climb(const PmModel *m, PmShape *best, double e, PmRng *r, int max_age, PmScratch *sc) {
   int auto_alpha = m->cfg.alpha == 0;
   for (int age = 0; age < max_age; age++) {
     PmShape c = *best;
     pm_shape_mutate(&c, r, m->w, m->h);
-    mutate_alpha(&c, r, auto_alpha);
+    pm_mutate_alpha(&c, r, auto_alpha);
     double ce = energy(m, &c, sc);
     if (ce < e) {
       e = ce;
@@ -282,7 +278,7 @@ static void refine_task(void *ctx, int j, int worker) {
       pm_shape_translate(&c, pm_rng_normal(&r) * step, pm_rng_normal(&r) * step);
     } else {
       pm_shape_mutate(&c, &r, job->m->w, job->m->h);
-      mutate_alpha(&c, &r, auto_alpha);
+      pm_mutate_alpha(&c, &r, auto_alpha);
     }
     double ce = energy(job->m, &c, sc);
     if (ce < e) {
