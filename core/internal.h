@@ -40,6 +40,40 @@ void pm_shape_geometry(const PmShape *s, PmGeo *g);
  * would each have to pay on their own. */
 void pm_shape_translate(PmShape *s, float dx, float dy);
 
+/* ---- search devices (core/device.c): the search of cuda/, on a GPU or in its CPU emulation.
+ * cuda/ provides the ops through weak symbols, so the core links and runs without it. ---- */
+typedef struct { /* what a device search reads from the model */
+  int w, h;
+  const uint8_t *target, *canvas; /* RGB, w * h */
+  int64_t err;
+  uint64_t version;               /* changes with every change of the target or the canvas */
+  PmShapeKind kind;
+  int alpha;                      /* 0: chosen per shape */
+  uint64_t seed, round;
+  int climbs, candidates, max_age;
+} PmSearchView;
+
+typedef struct PmDeviceHandle PmDeviceHandle;
+typedef struct {
+  const char *name;
+  /* NULL with the reason in why when the device cannot run here. */
+  PmDeviceHandle *(*open)(char *why, size_t len);
+  void (*close)(PmDeviceHandle *d);
+  /* One search step: the best shape (colour solved, opacity set) and its error change, which the
+   * device has already drawn on its own canvas; the model draws it on its canvas next, with the
+   * same code. Returns 0, or -1 with a message. */
+  int (*search)(PmDeviceHandle *d, const PmSearchView *v, PmShape *out, double *delta, uint64_t *evals, char *err,
+                size_t len);
+  const char *(*describe)(PmDeviceHandle *d); /* e.g. the GPU's name */
+} PmDeviceOps;
+
+extern const PmDeviceOps pm_cuda_device_ops __attribute__((weak));
+extern const PmDeviceOps pm_emulated_device_ops __attribute__((weak));
+
+/* Opens what `kind` asks for: 0 with *ops and *dev set (both NULL for the CPU; `note` says where
+ * the search runs and, after AUTO fell back, why), or -1 with the reason in note. */
+int pm_device_open(PmDevice kind, const PmDeviceOps **ops, PmDeviceHandle **dev, char *note, size_t len);
+
 /* ---- worker pool ---- */
 typedef struct PmPool PmPool;
 typedef void (*PmTaskFn)(void *ctx, int task, int worker);

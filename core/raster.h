@@ -313,6 +313,55 @@ static inline PM_HD double pm_acc_solve(const PmAcc *acc, int alpha, uint8_t rgb
   return d + (a * a - 2.0 * a) * (double)acc->scc + 2.0 * a * (double)acc->stc;
 }
 
+/* ---- drawing: what the search's canvas and sums become after a shape is added ---- */
+
+/* Blends colour rgba[0..2] at opacity rgba[3] over pixels [x1, x2) of one RGB row, rounded as
+ * primitive draws; returns the change of the squared error against the target row. */
+static inline PM_HD int64_t pm_blend_span(uint8_t *crow, const uint8_t *trow, int x1, int x2, const uint8_t rgba[4]) {
+  int a = rgba[3], ia = 255 - a;
+  int64_t de = 0;
+  uint8_t *c = crow + 3 * x1;
+  const uint8_t *t = trow + 3 * x1;
+  for (int x = x1; x < x2; x++, c += 3, t += 3)
+    for (int k = 0; k < 3; k++) {
+      int old = c[k], nv = (old * ia + rgba[k] * a + 127) / 255;
+      de += (nv - t[k]) * (nv - t[k]) - (old - t[k]) * (old - t[k]);
+      c[k] = (uint8_t)nv;
+    }
+  return de;
+}
+
+/* Rebuilds a row's prefix sums (w + 1 entries) from column x0 on; the columns before it are
+ * unchanged. */
+static inline PM_HD void pm_sums_row(PmSums *ps, const uint8_t *t, const uint8_t *c, int x0, int w) {
+  PmSums acc;
+  if (x0 == 0) {
+    for (int k = 0; k < 3; k++) ps[0].t[k] = ps[0].c[k] = 0;
+    ps[0].cc = ps[0].tc = 0;
+  }
+  acc = ps[x0];
+  for (int x = x0; x < w; x++) {
+    for (int k = 0; k < 3; k++) {
+      int tv = t[3 * x + k], cv = c[3 * x + k];
+      acc.t[k] += tv;
+      acc.c[k] += cv;
+      acc.cc += cv * cv;
+      acc.tc += tv * cv;
+    }
+    ps[x + 1] = acc;
+  }
+}
+
+/* Draws one row's spans (sorted, disjoint) and rebuilds its prefix sums from the leftmost
+ * change; returns the change of the squared error. */
+static inline PM_HD int64_t pm_draw_row(uint8_t *crow, const uint8_t *trow, PmSums *srow, const int16_t *x1,
+                                        const int16_t *x2, int k, const uint8_t rgba[4], int w) {
+  int64_t de = 0;
+  for (int i = 0; i < k; i++) de += pm_blend_span(crow, trow, x1[i], x2[i], rgba);
+  if (k > 0) pm_sums_row(srow, trow, crow, x1[0], w);
+  return de;
+}
+
 /* A whole candidate: rasterize g on a w x h image with row prefix sums `sums` ((w + 1) per
  * row) and solve it. This is the unit of work of the CUDA evaluation kernel; the CPU search
  * gets the same numbers through pm_geo_spans and pm_acc_span. */
