@@ -28,6 +28,8 @@ static const char *usage_text =
     "  -bg HEX     background colour, e.g. ffffff or #fff, or \"avg\" (the image's average)\n"
     "  -j N        worker threads, 0 = all cores (0)\n"
     "  --seed N    random seed; the same seed gives the same picture at any -j (1)\n"
+    "  -device D   where the search runs: auto (CUDA when a GPU works, else the CPU), cpu,\n"
+    "              cuda (an error without a GPU), emulated (the CUDA search on the CPU) (auto)\n"
     "  -v, -vv     progress: one line per shape (count, time, score)\n"
     "  -h          this help\n";
 
@@ -108,6 +110,7 @@ int main(int argc, char **argv) {
   PmConfig cfg;
   pm_config_init(&cfg);
   cfg.threads = 0;
+  cfg.device = PM_DEVICE_AUTO;
 
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -126,7 +129,7 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(key, "v")) { verbose = verbose > 1 ? verbose : 1; continue; }
     if (!strcmp(key, "vv")) { verbose = 2; continue; }
-    static const char *valued[] = {"i", "o", "n", "m", "rep", "nth", "r", "s", "a", "bg", "j", "seed", NULL};
+    static const char *valued[] = {"i", "o", "n", "m", "rep", "nth", "r", "s", "a", "bg", "j", "seed", "device", NULL};
     int known = 0;
     for (int k = 0; valued[k]; k++) known |= !strcmp(key, valued[k]);
     if (!known) die("unknown flag \"%s\" (see -h)", a);
@@ -147,7 +150,11 @@ int main(int argc, char **argv) {
     else if (!strcmp(key, "a")) cfg.alpha = (int)parse_int(key, val, 0, 255);
     else if (!strcmp(key, "j")) cfg.threads = (int)parse_int(key, val, 0, 256);
     else if (!strcmp(key, "seed")) cfg.seed = (uint64_t)parse_int(key, val, 0, 0x7fffffffffffffffL);
-    else if (!strcmp(key, "bg")) {
+    else if (!strcmp(key, "device")) {
+      int d = pm_device_parse(val);
+      if (d < 0) die("bad value \"%s\" for -device (expected auto, cpu, cuda or emulated)", val);
+      cfg.device = (PmDevice)d;
+    } else if (!strcmp(key, "bg")) {
       if (!strcasecmp(val, "avg") || !*val) cfg.use_background = 0;
       else if (pm_parse_colour(val, 1, cfg.background) == 0) cfg.use_background = 1;
       else die("bad value \"%s\" for -bg (expected a hex colour such as ffffff, or avg)", val);
@@ -178,6 +185,7 @@ int main(int argc, char **argv) {
     pm_model_working_size(m, &ww, &wh);
     printf("%s: %dx%d working size, %d %s shapes, alpha %d, score %.6f\n", input, ww, wh, count,
            pm_shape_kind_name(cfg.kind), cfg.alpha, pm_model_score(m));
+    printf("search on: %s\n", pm_model_device(m));
   }
   int status = 0;
   for (int step = 1; step <= count && status == 0; step++) {

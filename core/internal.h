@@ -13,6 +13,10 @@
 
 #define PM_PI 3.14159265358979323846
 
+#ifdef __cplusplus /* the CUDA sources include this header too */
+extern "C" {
+#endif
+
 /* ---- geometry and scanline spans: core/raster.h (shared with the CUDA kernels) ---- */
 /* x-intervals of the geometry on the horizontal line at y, sorted and disjoint, as
  * xs[2i], xs[2i+1]. Returns the number of intervals. */
@@ -99,4 +103,7 @@ int64_t pm_model_error(const PmModel *m); /* as maintained incrementally */
 const uint8_t *pm_model_target(const PmModel *m);
 const void *pm_model_sums(const PmModel *m); /* PmSums, (w + 1) per row */
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -206,11 +206,10 @@ static inline PM_HD void pm_ellipse_mutate(PmShape *s, PmRng *r, int w, int h, i
 
 static inline PM_HD int pm_ellipse_valid(const PmShape *s) { return s->p[2] > 0.0f && s->p[3] > 0.0f; }
 
-static inline PM_HD void pm_ellipse_geometry(const PmShape *s, PmGeo *g) {
+static inline PM_HD void pm_ellipse_geometry(const PmShape *s, PmGeo *g, int rotated) {
   g->type = PM_GEO_CONIC;
   g->npieces = 1;
-  pm_piece_ellipse(&g->pieces[0], s->p[0], s->p[1], s->p[2], s->p[3],
-                   s->kind == PM_SHAPE_ROTATED_ELLIPSE ? s->p[4] : 0.0f);
+  pm_piece_ellipse(&g->pieces[0], s->p[0], s->p[1], s->p[2], s->p[3], rotated ? s->p[4] : 0.0f);
   pm_geo_finish(g);
 }
 
@@ -310,10 +309,12 @@ static inline PM_HD void pm_polygon_geometry(const PmShape *s, PmGeo *g) {
   pm_geo_finish(g);
 }
 
-/* ---- dispatch over the kind ---- */
+/* ---- dispatch over the kind ----
+ * The _as forms take the kind apart from the shape, so that a kernel built for one kind (a
+ * constant) folds the switch away; the others read it from the shape. */
 
-static inline PM_HD int pm_shape_valid_hd(const PmShape *s) {
-  switch (s->kind) {
+static inline PM_HD int pm_shape_valid_as(const PmShape *s, int kind) {
+  switch (kind) {
   case PM_SHAPE_TRIANGLE: return pm_triangle_valid(s);
   case PM_SHAPE_RECTANGLE: return pm_rect_valid(s);
   case PM_SHAPE_ROTATED_RECTANGLE: return pm_rrect_valid(s);
@@ -339,15 +340,15 @@ static inline PM_HD void pm_shape_random_hd(PmShape *s, PmShapeKind kind, PmRng 
     case PM_SHAPE_BEZIER: pm_bezier_random(s, r, w, h); break;
     default: pm_polygon_random(s, r, w, h);
     }
-    if (pm_shape_valid_hd(s)) return;
+    if (pm_shape_valid_as(s, kind)) return;
   }
 }
 
-/* Mutates until valid (bounded tries; the input is kept when none is). */
-static inline PM_HD void pm_shape_mutate_hd(PmShape *s, PmRng *r, int w, int h) {
+/* Mutates until valid (bounded tries; the input is kept when none is). `kind` is s->kind. */
+static inline PM_HD void pm_shape_mutate_as(PmShape *s, int kind, PmRng *r, int w, int h) {
   PmShape orig = *s;
   for (int tries = 0; tries < 100; tries++) {
-    switch (s->kind) {
+    switch (kind) {
     case PM_SHAPE_TRIANGLE: pm_triangle_mutate(s, r, w, h); break;
     case PM_SHAPE_RECTANGLE: pm_rect_mutate(s, r, w, h); break;
     case PM_SHAPE_ROTATED_RECTANGLE: pm_rrect_mutate(s, r, w, h); break;
@@ -358,17 +359,19 @@ static inline PM_HD void pm_shape_mutate_hd(PmShape *s, PmRng *r, int w, int h) 
     case PM_SHAPE_POLYGON: pm_polygon_mutate(s, r, w, h); break;
     default: return;
     }
-    if (pm_shape_valid_hd(s)) return;
+    if (pm_shape_valid_as(s, kind)) return;
     *s = orig;
   }
 }
 
-static inline PM_HD void pm_shape_geometry_hd(const PmShape *s, PmGeo *g) {
-  switch (s->kind) {
+/* `kind` is s->kind. */
+static inline PM_HD void pm_shape_geometry_as(const PmShape *s, int kind, PmGeo *g) {
+  switch (kind) {
   case PM_SHAPE_TRIANGLE: pm_triangle_geometry(s, g); break;
   case PM_SHAPE_RECTANGLE: pm_rect_geometry(s, g); break;
   case PM_SHAPE_ROTATED_RECTANGLE: pm_rrect_geometry(s, g); break;
-  case PM_SHAPE_ELLIPSE: case PM_SHAPE_CIRCLE: case PM_SHAPE_ROTATED_ELLIPSE: pm_ellipse_geometry(s, g); break;
+  case PM_SHAPE_ELLIPSE: case PM_SHAPE_CIRCLE: pm_ellipse_geometry(s, g, 0); break;
+  case PM_SHAPE_ROTATED_ELLIPSE: pm_ellipse_geometry(s, g, 1); break;
   case PM_SHAPE_BEZIER: pm_bezier_geometry(s, g); break;
   case PM_SHAPE_POLYGON: pm_polygon_geometry(s, g); break;
   default: /* no such kind: covers nothing */
@@ -377,6 +380,11 @@ static inline PM_HD void pm_shape_geometry_hd(const PmShape *s, PmGeo *g) {
     pm_geo_finish(g);
   }
 }
+
+static inline PM_HD void pm_shape_mutate_hd(PmShape *s, PmRng *r, int w, int h) {
+  pm_shape_mutate_as(s, s->kind, r, w, h);
+}
+static inline PM_HD void pm_shape_geometry_hd(const PmShape *s, PmGeo *g) { pm_shape_geometry_as(s, s->kind, g); }
 
 /* The search's opacity mutation when alpha is chosen per shape. */
 static inline PM_HD void pm_mutate_alpha(PmShape *s, PmRng *r, int auto_alpha) {

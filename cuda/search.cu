@@ -1,0 +1,178 @@
+// The device search on a GPU: search.h's phases between block barriers, two kernels per shape
+// (the climbers, then pick-draw-re-sum), and the model's copy resident in device memory. Built
+// with --fmad=false so the GPU computes the emulation's floats (search_emu.c runs the same
+// phases on the CPU). The driver is loaded at run time by the static CUDA runtime: a machine
+// without one gets a reason from open(), never a failed load.
+#include <cuda_runtime.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "primitive_cuda.h"
+#include "search.h"
+
+// KIND > 0: built for that kind alone (the search's hot case, triangles), its switches folded;
+// 0: any kind, read at run time.
+template <int KIND> __global__ void __launch_bounds__(PM_DEV_THREADS) pm_climb_kernel(PmDevParams p, PmDevState st) {
+  if (KIND > 0) p.kind = KIND;
+  __shared__ PmDevBlock b;
+  PmDevThread th;
+  int blk = blockIdx.x, t = threadIdx.x;
+  pm_dev_random_phase(&p, &st, &b, &th, blk, t);
+  __syncthreads();
+  for (int s = PM_DEV_THREADS / 2; s > 0; s >>= 1) {
+    pm_dev_argmin_stage(b.d, b.idx, t, s);
+    __syncthreads();
+  }
+  pm_dev_take_phase(&b, &th, t);
+  __syncthreads();
+  while (!b.done) {
+    pm_dev_mutate_phase(&p, &st, &b, &th, t);
+    __syncthreads();
+    for (int s = PM_DEV_THREADS / 2; s > 0; s >>= 1) {
+      pm_dev_argmin_stage(b.d, b.idx, t, s);
+      __syncthreads();
+    }
+    pm_dev_accept_phase(&p, &b, &th, t);
+    __syncthreads();
+  }
+  pm_dev_finish_phase(&p, &st, &b, blk, t);
+}
+
+__global__ void __launch_bounds__(PM_DEV_DRAW_THREADS) pm_draw_kernel(PmDevParams p, PmDevState st) {
+  __shared__ PmDevDrawBlock b;
+  int t = threadIdx.x;
+  pm_dev_pick_phase(&p, &st, &b, t);
+  __syncthreads();
+  for (int s = PM_DEV_DRAW_THREADS / 2; s > 0; s >>= 1) {
+    pm_dev_argmin_stage(b.d, b.idx, t, s);
+    __syncthreads();
+  }
+  pm_dev_shape_phase(&p, &st, &b, t);
+  __syncthreads();
+  pm_dev_draw_phase(&st, &b, t);
+  __syncthreads();
+  pm_dev_err_phase(&st, &b, t);
+}
+
+__global__ void pm_sums_kernel(PmDevState st) { pm_dev_sums_row(&st, blockIdx.x * blockDim.x + threadIdx.x); }
+
+typedef struct {
+  PmDevState st; /* device pointers */
+  int climbers_cap;
+  unsigned long long synced;
+  int valid;
+  char name[300];
+} CudaDevice;
+
+static int fail(cudaError_t e, const char *what, char *err, size_t len) {
+  if (e == cudaSuccess) return 0;
+  if (err) snprintf(err, len, "CUDA: %s: %s", what, cudaGetErrorString(e));
+  return -1;
+}
+
+static PmDeviceHandle *cuda_open(char *why, size_t len) {
+  if (!pm_cuda_available(why, len)) return NULL;
+  cudaDeviceProp prop;
+  if (fail(cudaSetDevice(0), "cudaSetDevice", why, len) ||
+      fail(cudaGetDeviceProperties(&prop, 0), "cudaGetDeviceProperties", why, len) ||
+      fail(cudaFree(0), "context", why, len))
+    return NULL;
+  CudaDevice *d = (CudaDevice *)calloc(1, sizeof *d);
+  if (!d) {
+    snprintf(why, len, "out of memory");
+    return NULL;
+  }
+  snprintf(d->name, sizeof d->name, "%s, sm_%d%d", prop.name, prop.major, prop.minor);
+  return (PmDeviceHandle *)d;
+}
+
+static void free_images(CudaDevice *d) {
+  cudaFree(d->st.target), cudaFree(d->st.canvas), cudaFree(d->st.sums);
+  d->st.target = d->st.canvas = NULL;
+  d->st.sums = NULL;
+}
+
+static void cuda_close(PmDeviceHandle *h) {
+  CudaDevice *d = (CudaDevice *)h;
+  if (!d) return;
+  free_images(d);
+  cudaFree(d->st.err), cudaFree(d->st.climbs), cudaFree(d->st.pick);
+  free(d);
+}
+
+static int ensure(CudaDevice *d, int w, int h, int climbers, char *err, size_t len) {
+  if (d->st.w != w || d->st.h != h || !d->st.target) {
+    free_images(d);
+    d->valid = 0;
+    d->st.w = w, d->st.h = h;
+    if (fail(cudaMalloc(&d->st.target, (size_t)w * h * 3), "cudaMalloc", err, len) ||
+        fail(cudaMalloc(&d->st.canvas, (size_t)w * h * 3), "cudaMalloc", err, len) ||
+        fail(cudaMalloc(&d->st.sums, sizeof(PmSums) * (size_t)(w + 1) * h), "cudaMalloc", err, len)) {
+      free_images(d);
+      return -1;
+    }
+  }
+  if ((!d->st.err && fail(cudaMalloc(&d->st.err, sizeof *d->st.err), "cudaMalloc", err, len)) ||
+      (!d->st.pick && fail(cudaMalloc(&d->st.pick, sizeof *d->st.pick), "cudaMalloc", err, len)))
+    return -1;
+  if (climbers > d->climbers_cap) {
+    cudaFree(d->st.climbs);
+    d->st.climbs = NULL;
+    d->climbers_cap = 0;
+    if (fail(cudaMalloc(&d->st.climbs, sizeof *d->st.climbs * (size_t)climbers), "cudaMalloc", err, len)) return -1;
+    d->climbers_cap = climbers;
+  }
+  return 0;
+}
+
+static int cuda_search(PmDeviceHandle *h, const PmSearchView *v, PmShape *out, double *delta, uint64_t *evals,
+                       char *err, size_t len) {
+  CudaDevice *d = (CudaDevice *)h;
+  PmDevParams p = pm_dev_params(v);
+  if (ensure(d, v->w, v->h, p.climbers, err, len) < 0) return -1;
+  if (!d->valid || d->synced != v->version) { /* the model changed its canvas or target itself */
+    d->valid = 0;
+    size_t bytes = (size_t)v->w * v->h * 3;
+    long long e = v->err;
+    if (fail(cudaMemcpy(d->st.target, v->target, bytes, cudaMemcpyHostToDevice), "upload", err, len) ||
+        fail(cudaMemcpy(d->st.canvas, v->canvas, bytes, cudaMemcpyHostToDevice), "upload", err, len) ||
+        fail(cudaMemcpy(d->st.err, &e, sizeof e, cudaMemcpyHostToDevice), "upload", err, len))
+      return -1;
+    pm_sums_kernel<<<(v->h + 127) / 128, 128>>>(d->st);
+  }
+  d->valid = 0; /* until the step has completed */
+  if (p.kind == PM_SHAPE_TRIANGLE) pm_climb_kernel<PM_SHAPE_TRIANGLE><<<p.climbers, PM_DEV_THREADS>>>(p, d->st);
+  else pm_climb_kernel<0><<<p.climbers, PM_DEV_THREADS>>>(p, d->st);
+  pm_draw_kernel<<<1, PM_DEV_DRAW_THREADS>>>(p, d->st);
+  PmDevResult r;
+  if (fail(cudaGetLastError(), "launch", err, len) ||
+      fail(cudaMemcpy(&r, d->st.pick, sizeof r, cudaMemcpyDeviceToHost), "search", err, len))
+    return -1;
+  *out = r.shape;
+  *delta = r.delta;
+  *evals = r.evals;
+  d->synced = v->version + 1; /* the model draws the same shape next */
+  d->valid = 1;
+  return 0;
+}
+
+static const char *cuda_describe(PmDeviceHandle *h) { return ((CudaDevice *)h)->name; }
+
+extern "C" const PmDeviceOps pm_cuda_device_ops = {"cuda", cuda_open, cuda_close, cuda_search, cuda_describe};
+
+extern "C" int pm_cuda_device_state(PmDeviceHandle *h, uint8_t *canvas, PmSums *sums, long long *err_out, char *err,
+                                    size_t len) {
+  CudaDevice *d = (CudaDevice *)h;
+  if (!d->valid) {
+    if (err) snprintf(err, len, "no state on the device yet");
+    return -1;
+  }
+  int w = d->st.w, hh = d->st.h;
+  if (fail(cudaMemcpy(canvas, d->st.canvas, (size_t)w * hh * 3, cudaMemcpyDeviceToHost), "download", err, len) ||
+      fail(cudaMemcpy(sums, d->st.sums, sizeof(PmSums) * (size_t)(w + 1) * hh, cudaMemcpyDeviceToHost), "download",
+           err, len) ||
+      fail(cudaMemcpy(err_out, d->st.err, sizeof *err_out, cudaMemcpyDeviceToHost), "download", err, len))
+    return -1;
+  return 0;
+}
