@@ -1,5 +1,6 @@
-/* Internal interfaces of the core: random numbers, the geometric forms every shape kind
- * reduces to, scanline spans and the per-kind operations. */
+/* Internal interfaces of the core: scanline spans, the per-kind operations (their search code is
+ * in shape_hd.h, random numbers included), the search devices, the worker pool, and model
+ * internals for tests. */
 #ifndef PM_INTERNAL_H
 #define PM_INTERNAL_H
 
@@ -102,6 +103,7 @@ void pm_model_add(PmModel *m, const PmShape *s);
 int64_t pm_model_error(const PmModel *m); /* as maintained incrementally */
 const uint8_t *pm_model_target(const PmModel *m);
 const void *pm_model_sums(const PmModel *m); /* PmSums, (w + 1) per row */
+PmDeviceHandle *pm_model_device_handle(const PmModel *m); /* NULL: the search runs on the CPU */
 
 #ifdef __cplusplus
 }

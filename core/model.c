@@ -558,3 +558,4 @@ void pm_model_add(PmModel *m, const PmShape *s) {
 int64_t pm_model_error(const PmModel *m) { return m->err; }
 const uint8_t *pm_model_target(const PmModel *m) { return m->target; }
 const void *pm_model_sums(const PmModel *m) { return m->sums; }
+PmDeviceHandle *pm_model_device_handle(const PmModel *m) { return m->dev; }

@@ -13,21 +13,40 @@ static void argmin(double *d, int *idx, int n) {
     for (int t = 0; t < n; t++) pm_dev_argmin_stage(d, idx, t, stride);
 }
 
-void pm_dev_emulate_step(const PmDevParams *p, const PmDevState *st) {
+/* Kernel 1's block `blk`. */
+static void climber_block(const PmDevParams *p, const PmDevState *st, int blk) {
+  enum { T = PM_DEV_THREADS };
   PmDevBlock b;
-  PmDevThread th[PM_DEV_THREADS];
-  enum { T = PM_DEV_THREADS, D = PM_DEV_DRAW_THREADS };
-  for (int blk = 0; blk < p->climbers; blk++) {
-    for (int t = 0; t < T; t++) pm_dev_random_phase(p, st, &b, &th[t], blk, t);
+  PmDevThread th[T];
+  for (int t = 0; t < T; t++) pm_dev_random_phase(p, st, &b, &th[t], blk, t);
+  argmin(b.d, b.idx, T);
+  for (int t = 0; t < T; t++) pm_dev_take_phase(&b, &th[t], t);
+  while (!b.done) {
+    for (int t = 0; t < T; t++) pm_dev_mutate_phase(p, st, &b, &th[t], t);
     argmin(b.d, b.idx, T);
-    for (int t = 0; t < T; t++) pm_dev_take_phase(&b, &th[t], t);
-    while (!b.done) {
-      for (int t = 0; t < T; t++) pm_dev_mutate_phase(p, st, &b, &th[t], t);
-      argmin(b.d, b.idx, T);
-      for (int t = 0; t < T; t++) pm_dev_accept_phase(p, &b, &th[t], t);
-    }
-    for (int t = 0; t < T; t++) pm_dev_finish_phase(p, st, &b, blk, t);
+    for (int t = 0; t < T; t++) pm_dev_accept_phase(p, &b, &th[t], t);
   }
+  for (int t = 0; t < T; t++) pm_dev_finish_phase(p, st, &b, blk, t);
+}
+
+typedef struct {
+  const PmDevParams *p;
+  const PmDevState *st;
+} BlockJob;
+
+static void block_task(void *ctx, int blk, int worker) {
+  BlockJob *job = ctx;
+  (void)worker;
+  climber_block(job->p, job->st, blk);
+}
+
+void pm_dev_emulate_step(const PmDevParams *p, const PmDevState *st, PmPool *pool) {
+  enum { D = PM_DEV_DRAW_THREADS };
+  /* the blocks share nothing until kernel 2, so they may run on any number of cores */
+  BlockJob job = {p, st};
+  if (pool) pm_pool_run(pool, p->climbers, block_task, &job);
+  else
+    for (int blk = 0; blk < p->climbers; blk++) climber_block(p, st, blk);
   PmDevDrawBlock db;
   for (int t = 0; t < D; t++) pm_dev_pick_phase(p, st, &db, t);
   argmin(db.d, db.idx, D);
@@ -40,6 +59,7 @@ void pm_dev_emulate_step(const PmDevParams *p, const PmDevState *st) {
 
 typedef struct {
   PmDevState st;
+  PmPool *pool; /* all cores: the emulation is slow enough as it is */
   int climbers_cap;
   unsigned long long synced; /* the model version the state mirrors */
   int valid;
@@ -47,7 +67,12 @@ typedef struct {
 
 static PmDeviceHandle *emu_open(char *why, size_t len) {
   EmuDevice *d = calloc(1, sizeof *d);
-  if (!d) snprintf(why, len, "out of memory");
+  if (d) d->pool = pm_pool_new(0);
+  if (!d || !d->pool) {
+    free(d);
+    snprintf(why, len, "out of memory");
+    return NULL;
+  }
   return (PmDeviceHandle *)d;
 }
 
@@ -62,6 +87,7 @@ static void emu_close(PmDeviceHandle *h) {
   if (!d) return;
   emu_free_images(d);
   free(d->st.err), free(d->st.climbs), free(d->st.pick);
+  pm_pool_free(d->pool);
   free(d);
 }
 
@@ -99,7 +125,7 @@ static int emu_search(PmDeviceHandle *h, const PmSearchView *v, PmShape *out, do
     for (int y = 0; y < v->h; y++) pm_dev_sums_row(&d->st, y);
     *d->st.err = v->err;
   }
-  pm_dev_emulate_step(&p, &d->st);
+  pm_dev_emulate_step(&p, &d->st, d->pool);
   *out = d->st.pick->shape;
   *delta = d->st.pick->delta;
   *evals = d->st.pick->evals;

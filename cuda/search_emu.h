@@ -8,8 +8,9 @@ extern "C" {
 #endif
 
 /* One step of the device search on `st` (host memory): both kernels' phases, run in the order
- * their barriers impose, block after block. */
-void pm_dev_emulate_step(const PmDevParams *p, const PmDevState *st);
+ * their barriers impose; the first kernel's blocks spread over `pool` (or one after another when
+ * NULL), which cannot change the result. */
+void pm_dev_emulate_step(const PmDevParams *p, const PmDevState *st, PmPool *pool);
 /* The emulated device's memory (h from pm_emulated_device_ops). */
 const PmDevState *pm_emulated_state(const PmDeviceHandle *h);
 
