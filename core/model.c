@@ -510,14 +510,11 @@ void pm_model_reset(PmModel *m) {
 
 void pm_model_configure(PmModel *m, const PmConfig *cfg) {
   int threads = m->cfg.threads;
-  if (cfg->device != m->cfg.device) { /* a device that cannot run leaves the search on the CPU */
-    if (m->dev) m->dev_ops->close(m->dev);
-    if (pm_device_open(cfg->device, &m->dev_ops, &m->dev, m->device_note, sizeof m->device_note) < 0)
-      snprintf(m->device_note + strlen(m->device_note), sizeof m->device_note - strlen(m->device_note), "; on the cpu");
-  }
+  PmDevice device = m->cfg.device;
   m->cfg = *cfg;
-  m->cfg.threads = threads; /* fixed for the model's life; a new working size applies at the
-                               next pm_model_set_target() */
+  m->cfg.threads = threads; /* fixed for the model's life, as is the device; a new working size
+                               applies at the next pm_model_set_target() */
+  m->cfg.device = device;
   config_defaults(&m->cfg);
 }
 

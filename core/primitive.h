@@ -106,7 +106,8 @@ double pm_model_warm_start(PmModel *m, int shape_count, int refine_tries, int re
  * gives the same result as a new model would. */
 void pm_model_reset(PmModel *m);
 
-/* Changes the search settings (kind, alpha, seed, effort, background) of a live model. */
+/* Changes the search settings (kind, alpha, seed, effort, background) of a live model; the
+ * thread count and the device stay as the model was made. */
 void pm_model_configure(PmModel *m, const PmConfig *cfg);
 
 double pm_model_score(const PmModel *m);    /* primitive's score at the working size */

@@ -36,8 +36,8 @@ static const f0r_param_info_t params[P_COUNT] = {
     [P_THREADS] = {"threads", F0R_PARAM_DOUBLE, "Worker threads / 100 (0.02 = 2); 0 = all cores"},
     [P_BACKGROUND] = {"background", F0R_PARAM_STRING, "Background: \"avg\" or a colour like #ff8800"},
     [P_DEVICE] = {"device", F0R_PARAM_STRING,
-                  "auto, cpu or cuda. This version has no CUDA search yet: auto and cpu use the CPU, cuda passes "
-                  "frames through unchanged"},
+                  "Where the search runs: auto (CUDA when built in and a GPU works, else the CPU), cpu, or cuda "
+                  "(without a GPU, frames pass through unchanged: a frei0r filter has no error channel)"},
 };
 
 typedef struct {
@@ -156,16 +156,13 @@ static void settings(const Instance *in, PmVideoSettings *st) {
   st->budget_ms = scaled(in->v[P_BUDGET], 1000, 0, 1000);
   st->search.threads = scaled(in->v[P_THREADS], 100, 0, 100);
   st->search.use_background = pm_parse_colour(in->background, 0, st->search.background) == 0;
+  st->search.device = (PmDevice)pm_device_parse(in->device); /* checked when set */
 }
 
 void f0r_update(f0r_instance_t instance, double time, const uint32_t *inframe, uint32_t *outframe) {
   Instance *in = instance;
   if (!in || !inframe || !outframe) return;
   size_t bytes = (size_t)in->width * in->height * 4;
-  if (!strcmp(in->device, "cuda")) { /* asked for a backend this build lacks: pass through */
-    if (outframe != inframe) memcpy(outframe, inframe, bytes);
-    return;
-  }
   /* A jump in time (seek or scrub in an editor) starts over, as a flush does in GStreamer.
    * Hosts differ in the unit (FFmpeg passes milliseconds, MLT seconds), so a jump is judged
    * against the previous step: backwards, or forwards by more than 20 steps. */
