@@ -1,7 +1,8 @@
-/* CUDA backend: the device search (search.cu) and a batched candidate evaluation (eval.cu). Optional at build time (nvcc) and at
- * run time (a device and a driver): without them pm_cuda_available() says why and callers stay
- * on the CPU. The per-candidate work is pm_eval_geo() of core/raster.h, the same code the CPU
- * search runs, so pm_eval_batch_cpu() is the kernel's reference. */
+/* CUDA backend: the device search (search.cu) and a batched candidate evaluation (eval.cu).
+ * Optional at build time (nvcc) and at run time (a device and a driver): without them
+ * pm_cuda_available() says why and callers stay on the CPU. The per-candidate work is
+ * pm_eval_geo() of core/raster.h, the same code the CPU search runs, so pm_eval_batch_cpu() is
+ * the evaluation kernel's reference, and search_emu.c the search kernels'. */
 #ifndef PRIMITIVE_CUDA_H
 #define PRIMITIVE_CUDA_H
 
