@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "frame.h"
 #include "internal.h"
 
 static const char *names[PM_DEVICE_COUNT] = {"cpu", "auto", "cuda", "emulated"};
@@ -50,4 +51,16 @@ int pm_device_available(PmDevice device, char *why, size_t len) {
   if (dev) ops->close(dev);
   if (why && len) snprintf(why, len, "%s", note);
   return r == 0;
+}
+
+int pm_device_render(const PmModel *m, PmFrame *out) {
+  const PmDeviceOps *ops = pm_model_device_ops(m);
+  PmDeviceHandle *d = pm_model_device_handle(m);
+  char err[200];
+  if (!d || !ops->render || pm_frame_check(out, err, sizeof err) < 0) return -1;
+  int ww, wh;
+  uint8_t bg[3];
+  pm_model_working_size(m, &ww, &wh);
+  pm_model_background(m, bg);
+  return ops->render(d, pm_model_shapes(m), pm_model_shape_count(m), bg, ww, wh, out, err, sizeof err);
 }

@@ -70,6 +70,10 @@ typedef struct {
   int (*search)(PmDeviceHandle *d, const PmSearchView *v, PmShape *out, double *delta, uint64_t *evals, char *err,
                 size_t len);
   const char *(*describe)(PmDeviceHandle *d); /* e.g. the GPU's name */
+  /* pm_render_shapes() on the device, the same bytes: 0, or -1 with a message (the caller then
+   * renders on the CPU). */
+  int (*render)(PmDeviceHandle *d, const PmShape *shapes, int n, const uint8_t bg[3], int ww, int wh, PmFrame *out,
+                char *err, size_t len);
 } PmDeviceOps;
 
 extern const PmDeviceOps pm_cuda_device_ops __attribute__((weak));
@@ -78,6 +82,8 @@ extern const PmDeviceOps pm_emulated_device_ops __attribute__((weak));
 /* Opens what `kind` asks for: 0 with *ops and *dev set (both NULL for the CPU; `note` says where
  * the search runs and, after AUTO fell back, why), or -1 with the reason in note. */
 int pm_device_open(PmDevice kind, const PmDeviceOps **ops, PmDeviceHandle **dev, char *note, size_t len);
+/* pm_render() on the model's device: 0, or -1 when the model has none or it failed. */
+int pm_device_render(const PmModel *m, PmFrame *out);
 
 /* ---- worker pool ---- */
 typedef struct PmPool PmPool;
@@ -104,6 +110,7 @@ int64_t pm_model_error(const PmModel *m); /* as maintained incrementally */
 const uint8_t *pm_model_target(const PmModel *m);
 const void *pm_model_sums(const PmModel *m); /* PmSums, (w + 1) per row */
 PmDeviceHandle *pm_model_device_handle(const PmModel *m); /* NULL: the search runs on the CPU */
+const PmDeviceOps *pm_model_device_ops(const PmModel *m);
 
 #ifdef __cplusplus
 }

@@ -556,3 +556,4 @@ int64_t pm_model_error(const PmModel *m) { return m->err; }
 const uint8_t *pm_model_target(const PmModel *m) { return m->target; }
 const void *pm_model_sums(const PmModel *m) { return m->sums; }
 PmDeviceHandle *pm_model_device_handle(const PmModel *m) { return m->dev; }
+const PmDeviceOps *pm_model_device_ops(const PmModel *m) { return m->dev_ops; }

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "primitive_cuda.h"
+#include "render_cuda.h"
+#include "render_emu.h"
 #include "search.h"
 
 // KIND > 0: built for that kind alone (the search's hot case, triangles), its switches folded;
@@ -63,6 +65,13 @@ typedef struct {
   unsigned long long synced;
   int valid;
   char name[300];
+  int smem_optin; /* the most shared memory a block may have */
+  /* the render's buffers */
+  PmShape *r_shapes;
+  PmGeo *r_geo;
+  int r_cap;
+  uint8_t *r_plane[3];
+  size_t r_bytes[3];
 } CudaDevice;
 
 static int fail(cudaError_t e, const char *what, char *err, size_t len) {
@@ -84,6 +93,8 @@ static PmDeviceHandle *cuda_open(char *why, size_t len) {
     return NULL;
   }
   snprintf(d->name, sizeof d->name, "%s, sm_%d%d", prop.name, prop.major, prop.minor);
+  if (cudaDeviceGetAttribute(&d->smem_optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, 0) != cudaSuccess)
+    d->smem_optin = 48 * 1024;
   return (PmDeviceHandle *)d;
 }
 
@@ -98,6 +109,8 @@ static void cuda_close(PmDeviceHandle *h) {
   if (!d) return;
   free_images(d);
   cudaFree(d->st.err), cudaFree(d->st.climbs), cudaFree(d->st.pick);
+  cudaFree(d->r_shapes), cudaFree(d->r_geo);
+  for (int i = 0; i < 3; i++) cudaFree(d->r_plane[i]);
   free(d);
 }
 
@@ -159,7 +172,83 @@ static int cuda_search(PmDeviceHandle *h, const PmSearchView *v, PmShape *out, d
 
 static const char *cuda_describe(PmDeviceHandle *h) { return ((CudaDevice *)h)->name; }
 
-extern "C" const PmDeviceOps pm_cuda_device_ops = {"cuda", cuda_open, cuda_close, cuda_search, cuda_describe};
+/* Row bytes and rows of the output's planes (0 rows: no such plane). */
+static void plane_shape(const PmFrame *f, int i, size_t *row_bytes, int *rows) {
+  int w = f->width, h = f->height, cw = (w + 1) / 2, ch = (h + 1) / 2;
+  *rows = 0;
+  if (f->format < PM_FORMAT_I420) {
+    if (i == 0) *row_bytes = (size_t)w * pm_format_bytes_per_pixel(f->format), *rows = h;
+  } else if (i == 0) {
+    *row_bytes = (size_t)w, *rows = h;
+  } else if (f->format == PM_FORMAT_I420) {
+    *row_bytes = (size_t)cw, *rows = ch;
+  } else if (i == 1) {
+    *row_bytes = 2 * (size_t)cw, *rows = ch;
+  }
+}
+
+/* The shapes' geometry is built on the host by the CPU renderer's code, so every kind, the
+ * rotated ones too, renders the CPU's bytes; the frame comes back plane by plane. */
+static int cuda_render(PmDeviceHandle *h, const PmShape *shapes, int n, const uint8_t bg[3], int ww, int wh,
+                       PmFrame *out, char *err, size_t len) {
+  CudaDevice *d = (CudaDevice *)h;
+  PmRenderArgs a;
+  if (pm_render_args(&a, shapes, NULL, n, bg, ww, wh, out) < 0) {
+    snprintf(err, len, "bad render arguments");
+    return -1;
+  }
+  if (pm_cuda_render_smem(&a) + sizeof(PmRenderBlock) > (size_t)d->smem_optin) {
+    snprintf(err, len, "a %d px wide frame exceeds the device's shared memory", out->width);
+    return -1;
+  }
+  int cap = n > 0 ? n : 1;
+  if (cap > d->r_cap) {
+    cudaFree(d->r_shapes), cudaFree(d->r_geo);
+    d->r_shapes = NULL, d->r_geo = NULL, d->r_cap = 0;
+    if (fail(cudaMalloc(&d->r_shapes, sizeof(PmShape) * (size_t)cap), "cudaMalloc", err, len) ||
+        fail(cudaMalloc(&d->r_geo, sizeof(PmGeo) * (size_t)cap), "cudaMalloc", err, len))
+      return -1;
+    d->r_cap = cap;
+  }
+  size_t rb[3];
+  int rows[3];
+  for (int i = 0; i < 3; i++) {
+    plane_shape(out, i, &rb[i], &rows[i]);
+    size_t bytes = rows[i] ? rb[i] * (size_t)rows[i] : 0;
+    if (bytes > d->r_bytes[i]) {
+      cudaFree(d->r_plane[i]);
+      d->r_plane[i] = NULL, d->r_bytes[i] = 0;
+      if (fail(cudaMalloc(&d->r_plane[i], bytes), "cudaMalloc", err, len)) return -1;
+      d->r_bytes[i] = bytes;
+    }
+    a.data[i] = rows[i] ? d->r_plane[i] : NULL;
+    a.stride[i] = rows[i] ? (int)rb[i] : 0;
+  }
+  PmGeo *geo = (PmGeo *)malloc(sizeof(PmGeo) * (size_t)cap);
+  if (!geo) {
+    snprintf(err, len, "out of memory");
+    return -1;
+  }
+  for (int i = 0; i < n; i++) pm_shape_geometry(&shapes[i], &geo[i]);
+  int r = fail(cudaMemcpy(d->r_shapes, shapes, sizeof(PmShape) * (size_t)n, cudaMemcpyHostToDevice), "upload", err,
+               len) ||
+          fail(cudaMemcpy(d->r_geo, geo, sizeof(PmGeo) * (size_t)n, cudaMemcpyHostToDevice), "upload", err, len);
+  free(geo);
+  if (r) return -1;
+  a.shapes = d->r_shapes, a.geo = d->r_geo;
+  if (pm_cuda_render_launch(&a) < 0) {
+    snprintf(err, len, "CUDA: render launch failed");
+    return -1;
+  }
+  for (int i = 0; i < 3; i++)
+    if (rows[i] && fail(cudaMemcpy2D(out->data[i], (size_t)out->stride[i], d->r_plane[i], rb[i], rb[i],
+                                     (size_t)rows[i], cudaMemcpyDeviceToHost), "download", err, len))
+      return -1;
+  return 0;
+}
+
+extern "C" const PmDeviceOps pm_cuda_device_ops = {"cuda", cuda_open, cuda_close, cuda_search, cuda_describe,
+                                                   cuda_render};
 
 extern "C" int pm_cuda_device_state(PmDeviceHandle *h, uint8_t *canvas, PmSums *sums, long long *err_out, char *err,
                                     size_t len) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "render_emu.h"
 #include "search_emu.h"
 
 static void argmin(double *d, int *idx, int n) {
@@ -139,6 +140,21 @@ static const char *emu_describe(PmDeviceHandle *h) {
   return "the CUDA search emulated on the CPU";
 }
 
+static int emu_render(PmDeviceHandle *h, const PmShape *shapes, int n, const uint8_t bg[3], int ww, int wh,
+                      PmFrame *out, char *err, size_t len) {
+  EmuDevice *d = (EmuDevice *)h;
+  PmGeo *geo = malloc(sizeof *geo * (size_t)(n > 0 ? n : 1));
+  PmRenderArgs a;
+  int r = -1;
+  if (geo) {
+    for (int i = 0; i < n; i++) pm_shape_geometry(&shapes[i], &geo[i]);
+    r = pm_render_args(&a, shapes, geo, n, bg, ww, wh, out) == 0 ? pm_render_emulate(&a, d->pool) : -1;
+  }
+  if (r < 0) snprintf(err, len, "emulated render: out of memory or bad arguments");
+  free(geo);
+  return r;
+}
+
 const PmDevState *pm_emulated_state(const PmDeviceHandle *h) { return &((const EmuDevice *)h)->st; }
 
-const PmDeviceOps pm_emulated_device_ops = {"emulated", emu_open, emu_close, emu_search, emu_describe};
+const PmDeviceOps pm_emulated_device_ops = {"emulated", emu_open, emu_close, emu_search, emu_describe, emu_render};

@@ -188,6 +188,52 @@ static int argmin(void) {
   return 0;
 }
 
+/* ---- the device render against the CPU renderer ---- */
+
+typedef struct {
+  PmFrame f;
+  uint8_t *buf;
+  size_t bytes;
+} TestFrame;
+
+/* A frame of any format with padded strides, its bytes (padding included) set to `fill`. */
+static TestFrame test_frame(PmFormat fmt, int w, int h, uint8_t fill) {
+  TestFrame t;
+  memset(&t, 0, sizeof t);
+  int cw = (w + 1) / 2, ch = (h + 1) / 2, bpp = pm_format_bytes_per_pixel(fmt);
+  int s0 = (fmt < PM_FORMAT_I420 ? w * bpp : w) + 5, s1 = (fmt == PM_FORMAT_NV12 ? 2 * cw : cw) + 3;
+  size_t b0 = (size_t)s0 * h, b1 = fmt < PM_FORMAT_I420 ? 0 : (size_t)s1 * ch;
+  size_t b2 = fmt == PM_FORMAT_I420 ? b1 : 0;
+  t.bytes = b0 + b1 + b2;
+  t.buf = malloc(t.bytes);
+  memset(t.buf, fill, t.bytes);
+  PmFrame f = {fmt, w, h, {t.buf, b1 ? t.buf + b0 : NULL, b2 ? t.buf + b0 + b1 : NULL}, {s0, b1 ? s1 : 0, b2 ? s1 : 0}};
+  t.f = f;
+  return t;
+}
+
+/* pm_render() of a model whose device renders, against the CPU renderer: every format, the
+ * same bytes, padding untouched. Returns the number of formats that differ. */
+static int render_differs(const PmModel *m, int ow, int oh) {
+  int ww, wh, bad = 0;
+  uint8_t bg[3];
+  pm_model_working_size(m, &ww, &wh);
+  pm_model_background(m, bg);
+  for (int fmt = 0; fmt < PM_FORMAT_COUNT; fmt++) {
+    TestFrame dev = test_frame((PmFormat)fmt, ow, oh, 0xA5), cpu = test_frame((PmFormat)fmt, ow, oh, 0xA5);
+    int rd = pm_render(m, &dev.f);
+    int rc = pm_render_shapes(pm_model_shapes(m), pm_model_shape_count(m), bg, ww, wh, &cpu.f, 1);
+    if (rd || rc || memcmp(dev.buf, cpu.buf, dev.bytes)) {
+      size_t i = 0;
+      while (i < dev.bytes && dev.buf[i] == cpu.buf[i]) i++;
+      if (bad++ < 3) fprintf(stderr, "render format %d at %dx%d: byte %zu differs (device %d, cpu %d)\n", fmt, ow, oh, i,
+                             i < dev.bytes ? dev.buf[i] : -1, i < dev.bytes ? cpu.buf[i] : -1);
+    }
+    free(dev.buf), free(cpu.buf);
+  }
+  return bad;
+}
+
 /* ---- emulation: determinism and the device's copy of the model ---- */
 
 static int same_sums(const PmSums *a, const PmSums *b, size_t n) { return memcmp(a, b, sizeof *a * n) == 0; }
@@ -245,7 +291,10 @@ static int emulation(void) {
           mirror_bad);
     CHECK(fresh_bad == 0, "%s: the row sums differ from a recomputation after %d steps", pm_shape_kind_name(cfg.kind),
           fresh_bad);
-    printf("emulation %-10s alpha %3d rep %d: %d shapes, score %.5f, same twice, device copy == model\n",
+    /* the render: enlarged, shrunk, odd sizes, every format */
+    int rbad = render_differs(a, 131, 97) + render_differs(a, 40, 31) + render_differs(a, 1, 1);
+    CHECK(rbad == 0, "%s: the emulated render differs from the CPU's in %d formats", pm_shape_kind_name(cfg.kind), rbad);
+    printf("emulation %-10s alpha %3d rep %d: %d shapes, score %.5f, same twice, device copy == model, render == cpu\n",
            pm_shape_kind_name(cfg.kind), cfg.alpha, cfg.repeat, n, pm_model_score(a));
     pm_model_free(a), pm_model_free(b);
     free(fresh);
@@ -398,6 +447,8 @@ static int device(void) {
            exact ? "" : " (close enough is enough)");
     CHECK(state_bad == 0, "%s: the device's copy of the model differs after %d steps", pm_shape_kind_name(cfg.kind),
           state_bad);
+    int rbad = render_differs(g, 640, 480) + render_differs(g, 333, 201) + render_differs(g, 1, 1);
+    CHECK(rbad == 0, "%s: the GPU's render differs from the CPU's in %d formats", pm_shape_kind_name(cfg.kind), rbad);
     if (exact) CHECK(first_diff < 0, "%s: the GPU's shape %d differs from the emulation's", pm_shape_kind_name(cfg.kind),
                      first_diff);
     else CHECK(pm_model_score(g) <= 1.02 * pm_model_score(e), "%s: GPU score %.5f, emulation %.5f",
@@ -489,6 +540,53 @@ static void bench_video(void) {
   }
 }
 
+/* The render alone: random triangles (alpha 128) at video sizes, into RGBA and NV12; the CPU
+ * renderer on 2 threads against the device's (uploads and the copy back included). */
+static void bench_render(void) {
+  static const int sizes[][2] = {{1920, 1080}, {3840, 2160}};
+  static const int counts[] = {100, 500};
+  static const PmFormat formats[] = {PM_FORMAT_RGBA, PM_FORMAT_NV12};
+  enum { RUNS = 5 };
+  const PmDeviceOps *ops = bench_device == PM_DEVICE_EMULATED ? &pm_emulated_device_ops : &pm_cuda_device_ops;
+  char why[256], err[256];
+  PmDeviceHandle *d = ops ? ops->open(why, sizeof why) : NULL;
+  if (!d) {
+    CHECK(0, "render bench: %s", why);
+    return;
+  }
+  printf("\n%-10s %6s %6s | %9s %9s | %7s\n", "render", "format", "shapes", "cpu2_ms", "gpu_ms", "speedup");
+  PmShape shapes[500];
+  PmRng r;
+  pm_rng_seed(&r, 77, 0, 0);
+  for (int i = 0; i < 500; i++) {
+    pm_shape_random(&shapes[i], PM_SHAPE_TRIANGLE, &r, 256, 144);
+    for (int k = 0; k < 3; k++) shapes[i].rgba[k] = (uint8_t)pm_rng_int(&r, 256);
+    shapes[i].rgba[3] = 128;
+  }
+  uint8_t bg[3] = {90, 100, 110};
+  for (int s = 0; s < 2; s++)
+    for (int f = 0; f < 2; f++)
+      for (int c = 0; c < 2; c++) {
+        TestFrame a = test_frame(formats[f], sizes[s][0], sizes[s][1], 0), b = test_frame(formats[f], sizes[s][0], sizes[s][1], 0);
+        double tc[RUNS], tg[RUNS];
+        for (int k = 0; k < RUNS; k++) {
+          double t0 = now();
+          pm_render_shapes(shapes, counts[c], bg, 256, 144, &a.f, 2);
+          tc[k] = now() - t0;
+          t0 = now();
+          if (ops->render(d, shapes, counts[c], bg, 256, 144, &b.f, err, sizeof err) < 0) CHECK(0, "render: %s", err);
+          tg[k] = now() - t0;
+        }
+        CHECK(!memcmp(a.buf, b.buf, a.bytes), "render bench: the device's frame differs from the CPU's");
+        qsort(tc, RUNS, sizeof *tc, cmp_double);
+        qsort(tg, RUNS, sizeof *tg, cmp_double);
+        printf("%4dx%-5d %6s %6d | %9.2f %9.2f | %6.1fx\n", sizes[s][0], sizes[s][1], f ? "NV12" : "RGBA", counts[c],
+               1e3 * tc[RUNS / 2], 1e3 * tg[RUNS / 2], tc[RUNS / 2] / tg[RUNS / 2]);
+        free(a.buf), free(b.buf);
+      }
+  ops->close(d);
+}
+
 static int bench(int argc, char **argv) {
   /* PM_BENCH_DEVICE=emulated runs the table without a GPU, to try the harness */
   const char *dev = getenv("PM_BENCH_DEVICE");
@@ -497,6 +595,7 @@ static int bench(int argc, char **argv) {
   if (gpu <= 0) return gpu ? 0 : 77;
   char where[300] = "";
   if (argc > 0) bench_still(argc, argv, where, sizeof where);
+  bench_render();
   bench_video();
   printf("(GPU: %s)\n", where[0] ? where : "see above");
   return 0;
