@@ -40,37 +40,9 @@ int pm_frame_check(const PmFrame *f, char *err, size_t errlen) {
   return 0;
 }
 
-/* BT.601 limited range, 16.16 fixed point. */
-static inline void yuv_to_rgb(int y, int u, int v, int *r, int *g, int *b) {
-  int c = (y - 16) * 76284, d = u - 128, e = v - 128;
-  *r = pm_clamp8((c + 104595 * e + 32768) >> 16);
-  *g = pm_clamp8((c - 25690 * d - 53281 * e + 32768) >> 16);
-  *b = pm_clamp8((c + 132186 * d + 32768) >> 16);
-}
-
 void pm_frame_read_row(const PmFrame *f, int y, uint8_t *rgb) {
-  int w = f->width;
-  if (f->format < PM_FORMAT_I420) {
-    PmPackedLayout l = layouts[f->format];
-    const uint8_t *s = f->data[0] + (size_t)y * f->stride[0];
-    for (int x = 0; x < w; x++, s += l.bpp) {
-      rgb[3 * x] = s[l.r];
-      rgb[3 * x + 1] = s[l.g];
-      rgb[3 * x + 2] = s[l.b];
-    }
-    return;
-  }
-  const uint8_t *yp = f->data[0] + (size_t)y * f->stride[0];
-  const uint8_t *up = f->data[1] + (size_t)(y / 2) * f->stride[1];
-  const uint8_t *vp = f->format == PM_FORMAT_I420 ? f->data[2] + (size_t)(y / 2) * f->stride[2] : up + 1;
-  int cstep = f->format == PM_FORMAT_I420 ? 1 : 2;
-  for (int x = 0; x < w; x++) {
-    int r, g, b;
-    yuv_to_rgb(yp[x], up[(x / 2) * cstep], vp[(x / 2) * cstep], &r, &g, &b);
-    rgb[3 * x] = (uint8_t)r;
-    rgb[3 * x + 1] = (uint8_t)g;
-    rgb[3 * x + 2] = (uint8_t)b;
-  }
+  PmPackedLayout l = f->format < PM_FORMAT_I420 ? layouts[f->format] : layouts[0];
+  for (int x = 0; x < f->width; x++) pm_read_pixel(f->data, f->stride, f->format, l, x, y, rgb + 3 * x);
 }
 
 void pm_working_size(int w, int h, int size, int *ww, int *wh) {
@@ -89,11 +61,16 @@ void pm_working_size(int w, int h, int size, int *ww, int *wh) {
 
 /* Triangle-filter taps for resampling n source samples to m (m <= n): the tent is stretched
  * by the scale factor, as primitive's bilinear thumbnail does, so it also anti-aliases. */
-typedef struct { int first, count; float *w; } Taps;
+typedef PmTaps Taps;
 
-static Taps *make_taps(int n, int m) {
+int pm_taps_max(int n, int m) {
   double scale = (double)n / m, support = scale > 1.0 ? scale : 1.0;
-  int maxc = (int)ceil(2 * support) + 2;
+  return (int)ceil(2 * support) + 2;
+}
+
+Taps *pm_taps_new(int n, int m) {
+  double scale = (double)n / m, support = scale > 1.0 ? scale : 1.0;
+  int maxc = pm_taps_max(n, m);
   Taps *t = malloc(sizeof *t * (size_t)m);
   float *w = malloc(sizeof *w * (size_t)m * maxc);
   if (!t || !w) {
@@ -127,18 +104,18 @@ static Taps *make_taps(int n, int m) {
   return t;
 }
 
-static void free_taps(Taps *t) {
+void pm_taps_free(Taps *t) {
   if (t) free(t[0].w);
   free(t);
 }
 
 int pm_frame_downscale(const PmFrame *f, int ww, int wh, uint8_t *out) {
   int w = f->width, h = f->height;
-  Taps *tx = make_taps(w, ww), *ty = make_taps(h, wh);
+  Taps *tx = pm_taps_new(w, ww), *ty = pm_taps_new(h, wh);
   uint8_t *row = malloc((size_t)w * 3);
   float *mid = malloc(sizeof *mid * (size_t)ww * 3 * h); /* horizontal pass, all rows */
   if (!tx || !ty || !row || !mid) {
-    free_taps(tx), free_taps(ty), free(row), free(mid);
+    pm_taps_free(tx), pm_taps_free(ty), free(row), free(mid);
     return -1;
   }
   for (int y = 0; y < h; y++) {
@@ -160,7 +137,7 @@ int pm_frame_downscale(const PmFrame *f, int ww, int wh, uint8_t *out) {
       for (int k = 0; k < ty[y].count; k++) acc += ty[y].w[k] * mid[(size_t)(ty[y].first + k) * ww * 3 + x];
       out[(size_t)y * ww * 3 + x] = pm_clamp8((int)(acc + 0.5f));
     }
-  free_taps(tx), free_taps(ty), free(row), free(mid);
+  pm_taps_free(tx), pm_taps_free(ty), free(row), free(mid);
   return 0;
 }
 

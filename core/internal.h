@@ -74,6 +74,9 @@ typedef struct {
    * renders on the CPU). */
   int (*render)(PmDeviceHandle *d, const PmShape *shapes, int n, const uint8_t bg[3], int ww, int wh, PmFrame *out,
                 char *err, size_t len);
+  /* The input frame down to ww x wh RGB (frame.c's pm_frame_downscale(), the same bytes): 0, or
+   * -1 with a message (the caller then downscales on the CPU). */
+  int (*downscale)(PmDeviceHandle *d, const PmFrame *f, int ww, int wh, uint8_t *rgb, char *err, size_t len);
 } PmDeviceOps;
 
 extern const PmDeviceOps pm_cuda_device_ops __attribute__((weak));

@@ -430,6 +430,15 @@ static void scale_shapes(PmModel *m, float sx, float sy) {
   }
 }
 
+/* The input down to the working size: on the device where there is one (it is the big frame's
+ * work), else here; both give the same bytes. */
+static int downscale(PmModel *m, const PmFrame *f, int ww, int wh) {
+  char err[200];
+  if (m->dev && m->dev_ops->downscale && m->dev_ops->downscale(m->dev, f, ww, wh, m->target, err, sizeof err) == 0)
+    return 0;
+  return pm_frame_downscale(f, ww, wh, m->target);
+}
+
 int pm_model_load_target(PmModel *m, const PmFrame *f, char *err, size_t errlen) {
   if (pm_frame_check(f, err, errlen) < 0) return -1;
   int ww, wh;
@@ -446,7 +455,7 @@ int pm_model_load_target(PmModel *m, const PmFrame *f, char *err, size_t errlen)
   if (!have_prev) m->prev_target = malloc((size_t)ww * wh * 3);
   else memcpy(m->prev_target, m->target, (size_t)ww * wh * 3);
   m->version++;
-  if (!m->prev_target || pm_frame_downscale(f, ww, wh, m->target) < 0) {
+  if (!m->prev_target || downscale(m, f, ww, wh) < 0) {
     snprintf(err, errlen, "out of memory");
     return -1;
   }

@@ -5,11 +5,35 @@
 
 #include <stdint.h>
 
+#include "primitive.h"
 #include "raster.h"
 
 typedef struct { int bpp, r, g, b, a; } PmPackedLayout; /* byte offsets; a < 0: none */
 
 static inline PM_HD uint8_t pm_clamp8(int v) { return v < 0 ? 0 : (v > 255 ? 255 : (uint8_t)v); }
+
+/* BT.601 limited range, 16.16 fixed point. */
+static inline PM_HD void pm_yuv_to_rgb(int y, int u, int v, int *r, int *g, int *b) {
+  int c = (y - 16) * 76284, d = u - 128, e = v - 128;
+  *r = pm_clamp8((c + 104595 * e + 32768) >> 16);
+  *g = pm_clamp8((c - 25690 * d - 53281 * e + 32768) >> 16);
+  *b = pm_clamp8((c + 132186 * d + 32768) >> 16);
+}
+
+/* Pixel (x, y) of a frame as RGB: packed (layout l) or I420/NV12 (format). */
+static inline PM_HD void pm_read_pixel(uint8_t *const data[3], const int stride[3], int format, PmPackedLayout l, int x,
+                                       int y, uint8_t rgb[3]) {
+  if (format < PM_FORMAT_I420) {
+    const uint8_t *s = data[0] + (size_t)y * stride[0] + (size_t)x * l.bpp;
+    rgb[0] = s[l.r], rgb[1] = s[l.g], rgb[2] = s[l.b];
+    return;
+  }
+  const uint8_t *up = data[1] + (size_t)(y / 2) * stride[1];
+  const uint8_t *vp = format == PM_FORMAT_I420 ? data[2] + (size_t)(y / 2) * stride[2] : up + 1;
+  int cstep = format == PM_FORMAT_I420 ? 1 : 2, r, g, b;
+  pm_yuv_to_rgb(data[0][(size_t)y * stride[0] + x], up[(x / 2) * cstep], vp[(x / 2) * cstep], &r, &g, &b);
+  rgb[0] = (uint8_t)r, rgb[1] = (uint8_t)g, rgb[2] = (uint8_t)b;
+}
 
 /* One packed pixel from rendered RGB (0..255 floats). */
 static inline PM_HD void pm_pack_pixel(uint8_t *d, PmPackedLayout l, const float *rgb) {

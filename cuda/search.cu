@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "downscale_cuda.h"
+#include "downscale_emu.h"
 #include "primitive_cuda.h"
 #include "render_cuda.h"
 #include "render_emu.h"
@@ -72,6 +74,10 @@ typedef struct {
   int r_cap;
   uint8_t *r_plane[3];
   size_t r_bytes[3];
+  /* the downscale's: the source planes, the taps, the horizontal pass, the result */
+  uint8_t *d_plane[3], *d_taps, *d_out;
+  float *d_mid;
+  size_t d_bytes[3], d_taps_bytes, d_mid_bytes, d_out_bytes;
 } CudaDevice;
 
 static int fail(cudaError_t e, const char *what, char *err, size_t len) {
@@ -87,6 +93,10 @@ static PmDeviceHandle *cuda_open(char *why, size_t len) {
       fail(cudaGetDeviceProperties(&prop, 0), "cudaGetDeviceProperties", why, len) ||
       fail(cudaFree(0), "context", why, len))
     return NULL;
+  if (prop.major < 9) { /* the build holds sm_90 code and compute_90 PTX */
+    snprintf(why, len, "%s (sm_%d%d) is older than the sm_90 this build targets", prop.name, prop.major, prop.minor);
+    return NULL;
+  }
   CudaDevice *d = (CudaDevice *)calloc(1, sizeof *d);
   if (!d) {
     snprintf(why, len, "out of memory");
@@ -110,7 +120,8 @@ static void cuda_close(PmDeviceHandle *h) {
   free_images(d);
   cudaFree(d->st.err), cudaFree(d->st.climbs), cudaFree(d->st.pick);
   cudaFree(d->r_shapes), cudaFree(d->r_geo);
-  for (int i = 0; i < 3; i++) cudaFree(d->r_plane[i]);
+  for (int i = 0; i < 3; i++) cudaFree(d->r_plane[i]), cudaFree(d->d_plane[i]);
+  cudaFree(d->d_taps), cudaFree(d->d_mid), cudaFree(d->d_out);
   free(d);
 }
 
@@ -247,8 +258,63 @@ static int cuda_render(PmDeviceHandle *h, const PmShape *shapes, int n, const ui
   return 0;
 }
 
-extern "C" const PmDeviceOps pm_cuda_device_ops = {"cuda", cuda_open, cuda_close, cuda_search, cuda_describe,
-                                                   cuda_render};
+/* A device buffer of at least `bytes`, kept between calls. */
+static int grow(void **buf, size_t *have, size_t bytes, char *err, size_t len) {
+  if (bytes <= *have) return 0;
+  cudaFree(*buf);
+  *buf = NULL, *have = 0;
+  if (fail(cudaMalloc(buf, bytes ? bytes : 1), "cudaMalloc", err, len)) return -1;
+  *have = bytes;
+  return 0;
+}
+
+/* The frame goes up plane by plane (rows only, not their padding), the working image comes back. */
+static int cuda_downscale(PmDeviceHandle *h, const PmFrame *f, int ww, int wh, uint8_t *rgb, char *err, size_t len) {
+  CudaDevice *d = (CudaDevice *)h;
+  PmDownArgs a;
+  void *block;
+  size_t block_bytes;
+  if (pm_down_args(&a, f, ww, wh, &block, &block_bytes) < 0) {
+    snprintf(err, len, "out of memory");
+    return -1;
+  }
+  int r = grow((void **)&d->d_taps, &d->d_taps_bytes, block_bytes, err, len) ||
+          fail(cudaMemcpy(d->d_taps, block, block_bytes, cudaMemcpyHostToDevice), "upload", err, len);
+  /* the taps' pointers, moved to the device copy of their block */
+  const char *hb = (const char *)block;
+  char *db = (char *)d->d_taps;
+  a.xfirst = (const int *)(db + ((const char *)a.xfirst - hb));
+  a.xcount = (const int *)(db + ((const char *)a.xcount - hb));
+  a.yfirst = (const int *)(db + ((const char *)a.yfirst - hb));
+  a.ycount = (const int *)(db + ((const char *)a.ycount - hb));
+  a.xw = (const float *)(db + ((const char *)a.xw - hb));
+  a.yw = (const float *)(db + ((const char *)a.yw - hb));
+  free(block);
+  for (int i = 0; i < 3 && !r; i++) {
+    size_t rb;
+    int rows;
+    plane_shape(f, i, &rb, &rows);
+    if (!rows) continue;
+    r = grow((void **)&d->d_plane[i], &d->d_bytes[i], rb * (size_t)rows, err, len) ||
+        fail(cudaMemcpy2D(d->d_plane[i], rb, f->data[i], (size_t)f->stride[i], rb, (size_t)rows, cudaMemcpyHostToDevice),
+             "upload", err, len);
+    a.data[i] = d->d_plane[i];
+    a.stride[i] = (int)rb;
+  }
+  size_t out_bytes = (size_t)ww * wh * 3;
+  r = r || grow((void **)&d->d_mid, &d->d_mid_bytes, sizeof(float) * 3 * (size_t)ww * f->height, err, len) ||
+      grow((void **)&d->d_out, &d->d_out_bytes, out_bytes, err, len);
+  if (r) return -1;
+  a.mid = d->d_mid, a.out = d->d_out;
+  if (pm_cuda_down_launch(&a) < 0) {
+    snprintf(err, len, "CUDA: downscale launch failed");
+    return -1;
+  }
+  return fail(cudaMemcpy(rgb, d->d_out, out_bytes, cudaMemcpyDeviceToHost), "download", err, len);
+}
+
+extern "C" const PmDeviceOps pm_cuda_device_ops = {"cuda",        cuda_open,   cuda_close,    cuda_search,
+                                                   cuda_describe, cuda_render, cuda_downscale};
 
 extern "C" int pm_cuda_device_state(PmDeviceHandle *h, uint8_t *canvas, PmSums *sums, long long *err_out, char *err,
                                     size_t len) {

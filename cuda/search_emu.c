@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "downscale_emu.h"
 #include "render_emu.h"
 #include "search_emu.h"
 
@@ -155,6 +156,25 @@ static int emu_render(PmDeviceHandle *h, const PmShape *shapes, int n, const uin
   return r;
 }
 
+static int emu_downscale(PmDeviceHandle *h, const PmFrame *f, int ww, int wh, uint8_t *rgb, char *err, size_t len) {
+  (void)h;
+  PmDownArgs a;
+  void *block;
+  size_t bytes;
+  float *mid = malloc(sizeof(float) * 3 * (size_t)ww * f->height);
+  int r = mid && pm_down_args(&a, f, ww, wh, &block, &bytes) == 0 ? 0 : -1;
+  if (r == 0) {
+    a.mid = mid, a.out = rgb;
+    pm_down_emulate(&a);
+    free(block);
+  } else {
+    snprintf(err, len, "emulated downscale: out of memory");
+  }
+  free(mid);
+  return r;
+}
+
 const PmDevState *pm_emulated_state(const PmDeviceHandle *h) { return &((const EmuDevice *)h)->st; }
 
-const PmDeviceOps pm_emulated_device_ops = {"emulated", emu_open, emu_close, emu_search, emu_describe, emu_render};
+const PmDeviceOps pm_emulated_device_ops = {"emulated", emu_open,     emu_close,    emu_search,
+                                                 emu_describe, emu_render, emu_downscale};

@@ -22,6 +22,7 @@
 
 #include "check.h"
 #include "eval_cpu.h"
+#include "frame.h"
 #include "internal.h"
 #include "search_emu.h"
 #ifdef PM_HAVE_CUDA
@@ -234,12 +235,43 @@ static int render_differs(const PmModel *m, int ow, int oh) {
   return bad;
 }
 
+/* A device's downscale against frame.c's: every format, sizes that shrink, keep and stretch
+ * odd, noise in every byte (padding too). Returns the number of cases that differ. */
+static int downscale_differs(const PmDeviceOps *ops, PmDeviceHandle *d) {
+  static const int sizes[][3] = {{131, 97, 64}, {97, 131, 40}, {33, 17, 256}, {1, 1, 256}, {640, 360, 256}};
+  PmRng r;
+  pm_rng_seed(&r, 21, 0, 0);
+  int bad = 0;
+  for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++)
+    for (int fmt = 0; fmt < PM_FORMAT_COUNT; fmt++) {
+      int w = sizes[s][0], h = sizes[s][1], ww, wh;
+      TestFrame in = test_frame((PmFormat)fmt, w, h, 0);
+      for (size_t i = 0; i < in.bytes; i++) in.buf[i] = (uint8_t)pm_rng_next(&r);
+      pm_working_size(w, h, sizes[s][2], &ww, &wh);
+      uint8_t *a = malloc((size_t)ww * wh * 3), *b = malloc((size_t)ww * wh * 3);
+      char err[256] = "";
+      int ra = pm_frame_downscale(&in.f, ww, wh, a), rb = ops->downscale(d, &in.f, ww, wh, b, err, sizeof err);
+      if (ra || rb || memcmp(a, b, (size_t)ww * wh * 3))
+        if (bad++ < 3) fprintf(stderr, "downscale format %d %dx%d -> %dx%d differs %s\n", fmt, w, h, ww, wh, err);
+      free(a), free(b), free(in.buf);
+    }
+  return bad;
+}
+
 /* ---- emulation: determinism and the device's copy of the model ---- */
 
 static int same_sums(const PmSums *a, const PmSums *b, size_t n) { return memcmp(a, b, sizeof *a * n) == 0; }
 
 static int emulation(void) {
   Image img = test_picture(96, 72);
+  {
+    char why[200];
+    PmDeviceHandle *d = pm_emulated_device_ops.open(why, sizeof why);
+    int bad = d ? downscale_differs(&pm_emulated_device_ops, d) : -1;
+    CHECK(bad == 0, "the emulated downscale differs from frame.c's in %d cases", bad);
+    if (d) pm_emulated_device_ops.close(d);
+    printf("emulated downscale == frame.c's: 12 formats, 5 sizes\n");
+  }
   { /* the PPM reader, which the GPU check uses where the build has no image codecs */
     char path[] = "/tmp/test_cuda_XXXXXX";
     int fd = mkstemp(path);
@@ -449,6 +481,10 @@ static int device(void) {
           state_bad);
     int rbad = render_differs(g, 640, 480) + render_differs(g, 333, 201) + render_differs(g, 1, 1);
     CHECK(rbad == 0, "%s: the GPU's render differs from the CPU's in %d formats", pm_shape_kind_name(cfg.kind), rbad);
+    if (kind == 0) {
+      int dbad = downscale_differs(&pm_cuda_device_ops, pm_model_device_handle(g));
+      CHECK(dbad == 0, "the GPU's downscale differs from frame.c's in %d cases", dbad);
+    }
     if (exact) CHECK(first_diff < 0, "%s: the GPU's shape %d differs from the emulation's", pm_shape_kind_name(cfg.kind),
                      first_diff);
     else CHECK(pm_model_score(g) <= 1.02 * pm_model_score(e), "%s: GPU score %.5f, emulation %.5f",
