@@ -48,6 +48,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(k, "-candidates")) cfg.candidates = atoi(v);
     else if (!strcmp(k, "-age")) cfg.max_age = atoi(v);
     else if (!strcmp(k, "-target")) target = atof(v);
+    else if (!strcmp(k, "-device") && pm_device_parse(v) >= 0) cfg.device = (PmDevice)pm_device_parse(v);
     else {
       fprintf(stderr, "unknown option %s\n", k);
       return 2;
@@ -56,7 +57,7 @@ int main(int argc, char **argv) {
   if (first >= argc || runs < 1 || runs > 99) {
     fprintf(stderr,
             "usage: bench_still [-n 100] [-j 2] [-m 1] [-a 128] [-r 256] [-runs 3] [-climbs C] [-candidates K]\n"
-            "                   [-age A] [-target SCORE] IMAGE...\n");
+            "                   [-age A] [-target SCORE] [-device cpu|auto|cuda|emulated] IMAGE...\n");
     return 2;
   }
   printf("%-28s %4s %8s %12s %9s %10s\n", "image", "runs", "wall_s", "evals/s", "score", "t_target_s");

@@ -40,6 +40,8 @@ static const char *usage_text =
     "              and SVG outputs transparent), or \"avg\" (the image's average) (avg)\n"
     "  -j N        worker threads, 0 = all cores (0)\n"
     "  --seed N    random seed; the same seed gives the same picture at any -j (1)\n"
+    "  -device D   where the search runs: auto (CUDA when a GPU works, else the CPU), cpu,\n"
+    "              cuda (an error without a GPU), emulated (the CUDA search on the CPU) (auto)\n"
     "  -v, -vv     progress: one line per shape (count, time, score)\n"
     "  -h          this help\n"
     "  --version   the version\n"
@@ -262,6 +264,7 @@ int main(int argc, char **argv) {
   pm_config_init(&cfg);
   cfg.threads = 0;
   memset(outputs, 0, sizeof outputs);
+  cfg.device = PM_DEVICE_AUTO;
 
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -284,7 +287,7 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(key, "v")) { verbose = verbose > 1 ? verbose : 1; continue; }
     if (!strcmp(key, "vv")) { verbose = 2; continue; }
-    static const char *valued[] = {"i", "o", "n", "m", "rep", "nth", "r", "s", "a", "bg", "j", "seed", NULL};
+    static const char *valued[] = {"i", "o", "n", "m", "rep", "nth", "r", "s", "a", "bg", "j", "seed", "device", NULL};
     int known = 0;
     for (int k = 0; valued[k]; k++) known |= !strcmp(key, valued[k]);
     if (!known) die("unknown flag \"%s\" (see -h)", a);
@@ -309,7 +312,11 @@ int main(int argc, char **argv) {
     else if (!strcmp(key, "s")) size = (int)parse_int(key, val, 1, 32768);
     else if (!strcmp(key, "j")) cfg.threads = (int)parse_int(key, val, 0, 256);
     else if (!strcmp(key, "seed")) cfg.seed = (uint64_t)parse_int(key, val, 0, 0x7fffffffffffffffL);
-    else if (!strcmp(key, "bg")) {
+    else if (!strcmp(key, "device")) {
+      int d = pm_device_parse(val);
+      if (d < 0) die("bad value \"%s\" for -device (expected auto, cpu, cuda or emulated)", val);
+      cfg.device = (PmDevice)d;
+    } else if (!strcmp(key, "bg")) {
       if (!strcasecmp(val, "avg") || !*val) cfg.use_background = 0, bg_alpha = 255;
       else if (pm_parse_colour(val, cfg.background, &bg_alpha) == 0) cfg.use_background = 1;
       else die("bad value \"%s\" for -bg (expected a hex colour such as fff, ffffff or ffffff80, or avg)", val);
@@ -393,6 +400,7 @@ int main(int argc, char **argv) {
       printf("%s%d %s shapes, alpha %d", k ? ", then " : "", pairs[k].count, pm_shape_kind_name(pairs[k].kind),
              pairs[k].alpha);
     printf(", score %.6f\n", pm_model_score(m));
+    printf("search on: %s\n", pm_model_device(m));
   }
   long step = 0;
   for (int p = 0; p < npairs && status == 0; p++) {

@@ -4,10 +4,9 @@
 #include <string.h>
 
 #include "frame.h"
+#include "pixel_hd.h"
 
-typedef struct { int bpp, r, g, b, a; } PackedLayout; /* byte offsets; a < 0: none */
-
-static const PackedLayout layouts[PM_FORMAT_I420] = {
+static const PmPackedLayout layouts[PM_FORMAT_I420] = {
     [PM_FORMAT_RGBA] = {4, 0, 1, 2, 3}, [PM_FORMAT_BGRA] = {4, 2, 1, 0, 3},
     [PM_FORMAT_RGBX] = {4, 0, 1, 2, 3}, [PM_FORMAT_BGRX] = {4, 2, 1, 0, 3},
     [PM_FORMAT_ARGB] = {4, 1, 2, 3, 0}, [PM_FORMAT_ABGR] = {4, 3, 2, 1, 0},
@@ -41,39 +40,9 @@ int pm_frame_check(const PmFrame *f, char *err, size_t errlen) {
   return 0;
 }
 
-static inline uint8_t clamp8(int v) { return v < 0 ? 0 : (v > 255 ? 255 : (uint8_t)v); }
-
-/* BT.601 limited range, 16.16 fixed point. */
-static inline void yuv_to_rgb(int y, int u, int v, int *r, int *g, int *b) {
-  int c = (y - 16) * 76284, d = u - 128, e = v - 128;
-  *r = clamp8((c + 104595 * e + 32768) >> 16);
-  *g = clamp8((c - 25690 * d - 53281 * e + 32768) >> 16);
-  *b = clamp8((c + 132186 * d + 32768) >> 16);
-}
-
 void pm_frame_read_row(const PmFrame *f, int y, uint8_t *rgb) {
-  int w = f->width;
-  if (f->format < PM_FORMAT_I420) {
-    PackedLayout l = layouts[f->format];
-    const uint8_t *s = f->data[0] + (size_t)y * f->stride[0];
-    for (int x = 0; x < w; x++, s += l.bpp) {
-      rgb[3 * x] = s[l.r];
-      rgb[3 * x + 1] = s[l.g];
-      rgb[3 * x + 2] = s[l.b];
-    }
-    return;
-  }
-  const uint8_t *yp = f->data[0] + (size_t)y * f->stride[0];
-  const uint8_t *up = f->data[1] + (size_t)(y / 2) * f->stride[1];
-  const uint8_t *vp = f->format == PM_FORMAT_I420 ? f->data[2] + (size_t)(y / 2) * f->stride[2] : up + 1;
-  int cstep = f->format == PM_FORMAT_I420 ? 1 : 2;
-  for (int x = 0; x < w; x++) {
-    int r, g, b;
-    yuv_to_rgb(yp[x], up[(x / 2) * cstep], vp[(x / 2) * cstep], &r, &g, &b);
-    rgb[3 * x] = (uint8_t)r;
-    rgb[3 * x + 1] = (uint8_t)g;
-    rgb[3 * x + 2] = (uint8_t)b;
-  }
+  PmPackedLayout l = f->format < PM_FORMAT_I420 ? layouts[f->format] : layouts[0];
+  for (int x = 0; x < f->width; x++) pm_read_pixel(f->data, f->stride, f->format, l, x, y, rgb + 3 * x);
 }
 
 void pm_working_size(int w, int h, int size, int *ww, int *wh) {
@@ -92,11 +61,16 @@ void pm_working_size(int w, int h, int size, int *ww, int *wh) {
 
 /* Triangle-filter taps for resampling n source samples to m (m <= n): the tent is stretched
  * by the scale factor, as primitive's bilinear thumbnail does, so it also anti-aliases. */
-typedef struct { int first, count; float *w; } Taps;
+typedef PmTaps Taps;
 
-static Taps *make_taps(int n, int m) {
+int pm_taps_max(int n, int m) {
   double scale = (double)n / m, support = scale > 1.0 ? scale : 1.0;
-  int maxc = (int)ceil(2 * support) + 2;
+  return (int)ceil(2 * support) + 2;
+}
+
+Taps *pm_taps_new(int n, int m) {
+  double scale = (double)n / m, support = scale > 1.0 ? scale : 1.0;
+  int maxc = pm_taps_max(n, m);
   Taps *t = malloc(sizeof *t * (size_t)m);
   float *w = malloc(sizeof *w * (size_t)m * maxc);
   if (!t || !w) {
@@ -130,18 +104,18 @@ static Taps *make_taps(int n, int m) {
   return t;
 }
 
-static void free_taps(Taps *t) {
+void pm_taps_free(Taps *t) {
   if (t) free(t[0].w);
   free(t);
 }
 
 int pm_frame_downscale(const PmFrame *f, int ww, int wh, uint8_t *out) {
   int w = f->width, h = f->height;
-  Taps *tx = make_taps(w, ww), *ty = make_taps(h, wh);
+  Taps *tx = pm_taps_new(w, ww), *ty = pm_taps_new(h, wh);
   uint8_t *row = malloc((size_t)w * 3);
   float *mid = malloc(sizeof *mid * (size_t)ww * 3 * h); /* horizontal pass, all rows */
   if (!tx || !ty || !row || !mid) {
-    free_taps(tx), free_taps(ty), free(row), free(mid);
+    pm_taps_free(tx), pm_taps_free(ty), free(row), free(mid);
     return -1;
   }
   for (int y = 0; y < h; y++) {
@@ -161,21 +135,18 @@ int pm_frame_downscale(const PmFrame *f, int ww, int wh, uint8_t *out) {
     for (int x = 0; x < ww * 3; x++) {
       float acc = 0;
       for (int k = 0; k < ty[y].count; k++) acc += ty[y].w[k] * mid[(size_t)(ty[y].first + k) * ww * 3 + x];
-      out[(size_t)y * ww * 3 + x] = clamp8((int)(acc + 0.5f));
+      out[(size_t)y * ww * 3 + x] = pm_clamp8((int)(acc + 0.5f));
     }
-  free_taps(tx), free_taps(ty), free(row), free(mid);
+  pm_taps_free(tx), pm_taps_free(ty), free(row), free(mid);
   return 0;
 }
 
+PmPackedLayout pm_frame_layout(PmFormat f) { return layouts[f]; }
+
 void pm_frame_write_packed_row(PmFrame *f, int y, const float *rgb) {
-  PackedLayout l = layouts[f->format];
+  PmPackedLayout l = layouts[f->format];
   uint8_t *d = f->data[0] + (size_t)y * f->stride[0];
-  for (int x = 0; x < f->width; x++, d += l.bpp) {
-    d[l.r] = (uint8_t)(rgb[3 * x] + 0.5f);
-    d[l.g] = (uint8_t)(rgb[3 * x + 1] + 0.5f);
-    d[l.b] = (uint8_t)(rgb[3 * x + 2] + 0.5f);
-    if (l.a >= 0) d[l.a] = 255;
-  }
+  for (int x = 0; x < f->width; x++, d += l.bpp) pm_pack_pixel(d, l, rgb + 3 * x);
 }
 
 /* Rows y and y+1 (y even; rgb1 may be NULL on the last odd row) into Y and half-size chroma. */
@@ -183,24 +154,11 @@ void pm_frame_write_yuv_rows(PmFrame *f, int y, const float *rgb0, const float *
   const float *rows[2] = {rgb0, rgb1 ? rgb1 : rgb0};
   for (int j = 0; j < 2 && y + j < f->height; j++) {
     uint8_t *yp = f->data[0] + (size_t)(y + j) * f->stride[0];
-    const float *s = rows[j];
-    for (int x = 0; x < f->width; x++)
-      yp[x] = clamp8((int)(16.5f + 0.257f * s[3 * x] + 0.504f * s[3 * x + 1] + 0.098f * s[3 * x + 2]));
+    for (int x = 0; x < f->width; x++) yp[x] = pm_rgb_y(rows[j] + 3 * x);
   }
   int cw = (f->width + 1) / 2;
   uint8_t *up = f->data[1] + (size_t)(y / 2) * f->stride[1];
   uint8_t *vp = f->format == PM_FORMAT_I420 ? f->data[2] + (size_t)(y / 2) * f->stride[2] : up + 1;
   int cstep = f->format == PM_FORMAT_I420 ? 1 : 2;
-  for (int cx = 0; cx < cw; cx++) {
-    float r = 0, g = 0, b = 0;
-    int n = 0;
-    for (int j = 0; j < 2; j++)
-      for (int i = 0; i < 2 && 2 * cx + i < f->width; i++, n++) {
-        const float *s = rows[j] + 3 * (2 * cx + i);
-        r += s[0], g += s[1], b += s[2];
-      }
-    r /= (float)n, g /= (float)n, b /= (float)n;
-    up[cx * cstep] = clamp8((int)(128.5f - 0.148f * r - 0.291f * g + 0.439f * b));
-    vp[cx * cstep] = clamp8((int)(128.5f + 0.439f * r - 0.368f * g - 0.071f * b));
-  }
+  for (int cx = 0; cx < cw; cx++) pm_rgb_uv(rows[0], rows[1], cx, f->width, &up[cx * cstep], &vp[cx * cstep]);
 }

@@ -4,13 +4,21 @@
 
 #include <stdio.h>
 
+#include "pixel_hd.h"
 #include "primitive.h"
 
 int pm_frame_check(const PmFrame *f, char *err, size_t errlen);
 void pm_working_size(int w, int h, int size, int *ww, int *wh);
 int pm_frame_downscale(const PmFrame *f, int ww, int wh, uint8_t *rgb_out);
+/* The downscale's filter taps for n samples to m (m <= n): tap k of output i weighs sample
+ * first + k by w[k]; the weights of output i start at t[0].w + i * pm_taps_max(n, m). */
+typedef struct { int first, count; float *w; } PmTaps;
+PmTaps *pm_taps_new(int n, int m);
+int pm_taps_max(int n, int m);
+void pm_taps_free(PmTaps *t);
 void pm_frame_read_row(const PmFrame *f, int y, uint8_t *rgb);
 void pm_frame_write_packed_row(PmFrame *f, int y, const float *rgb);
+PmPackedLayout pm_frame_layout(PmFormat f); /* packed formats only */
 void pm_frame_write_yuv_rows(PmFrame *f, int y, const float *rgb0, const float *rgb1);
 
 #endif

@@ -1,5 +1,6 @@
-/* Internal interfaces of the core: random numbers, the geometric forms every shape kind
- * reduces to, scanline spans and the per-kind operations. */
+/* Internal interfaces of the core: scanline spans, the per-kind operations (their search code is
+ * in shape_hd.h, random numbers included), the search devices, the worker pool, and model
+ * internals for tests. */
 #ifndef PM_INTERNAL_H
 #define PM_INTERNAL_H
 
@@ -9,55 +10,24 @@
 
 #include "primitive.h"
 #include "raster.h"
+#include "shape_hd.h"
 
 #define PM_PI 3.14159265358979323846
 
-/* ---- random numbers: xorshift64*, seeded through splitmix64 so nearby seeds diverge ---- */
-typedef struct { uint64_t s; } PmRng;
-
-static inline uint64_t pm_mix64(uint64_t z) {
-  z += 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-static inline void pm_rng_seed(PmRng *r, uint64_t a, uint64_t b, uint64_t c) {
-  r->s = pm_mix64(pm_mix64(pm_mix64(a) ^ b) ^ c) | 1;
-}
-static inline uint64_t pm_rng_next(PmRng *r) {
-  r->s ^= r->s >> 12; r->s ^= r->s << 25; r->s ^= r->s >> 27;
-  return r->s * 0x2545f4914f6cdd1dULL;
-}
-static inline float pm_rng_float(PmRng *r) { /* [0, 1) */
-  return (float)(pm_rng_next(r) >> 40) * (1.0f / 16777216.0f);
-}
-static inline int pm_rng_int(PmRng *r, int n) { /* [0, n) */
-  return (int)(((pm_rng_next(r) >> 32) * (uint64_t)n) >> 32);
-}
-/* Irwin-Hall approximation of a standard normal: cheap and bounded (|x| < 3.5). */
-static inline float pm_rng_normal(PmRng *r) {
-  return (pm_rng_float(r) + pm_rng_float(r) + pm_rng_float(r) + pm_rng_float(r) - 2.0f) * 1.7320508f;
-}
-
-static inline float pm_clampf(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
-static inline int pm_clampi(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); }
+#ifdef __cplusplus /* the CUDA sources include this header too */
+extern "C" {
+#endif
 
 /* ---- geometry and scanline spans: core/raster.h (shared with the CUDA kernels) ---- */
-void pm_piece_polygon(PmPiece *p, int type, const float *xy, int n);
-void pm_piece_ellipse(PmPiece *p, float cx, float cy, float rx, float ry, float angle_deg);
-void pm_geo_finish(PmGeo *g);
 /* x-intervals of the geometry on the horizontal line at y, sorted and disjoint, as
  * xs[2i], xs[2i+1]. Returns the number of intervals. */
 int pm_geo_intervals(const PmGeo *g, float y, float *xs);
 /* Pixel centres inside the geometry, clipped to w x h. `spans` must hold h * PM_MAX_INTERVALS. */
 int pm_geo_spans(const PmGeo *g, int w, int h, PmSpan *spans);
 
-/* ---- shape kinds ---- */
+/* ---- shape kinds: random shapes, mutation and geometry in shape_hd.h (shared with the CUDA
+ * kernels); the host-only SVG output here, one per kind in core/shape_<kind>.c ---- */
 typedef struct {
-  void (*random)(PmShape *s, PmRng *r, int w, int h);
-  void (*mutate)(PmShape *s, PmRng *r, int w, int h);
-  int (*valid)(const PmShape *s);
-  void (*geometry)(const PmShape *s, PmGeo *g);
   /* One SVG element; `color` is "#rrggbb". */
   int (*svg)(const PmShape *s, char *buf, size_t len, const char *color, float opacity);
 } PmShapeOps;
@@ -74,14 +44,49 @@ void pm_shape_geometry(const PmShape *s, PmGeo *g);
 /* Moves the whole shape: what following moving content needs, where single-vertex mutations
  * would each have to pay on their own. */
 void pm_shape_translate(PmShape *s, float dx, float dy);
-/* Scale of mutation steps: primitive's constants are tuned for a 256 px working size. */
-static inline float pm_unit(int w, int h) { return (float)(w > h ? w : h) / 256.0f; }
-/* Free points may leave the image by a margin, as primitive allows, so shapes can reach edges. */
-static inline void pm_clamp_point(float *x, float *y, int w, int h) {
-  float m = 16.0f * pm_unit(w, h);
-  *x = pm_clampf(*x, -m, (float)w + m);
-  *y = pm_clampf(*y, -m, (float)h + m);
-}
+
+/* ---- search devices (core/device.c): the search of cuda/, on a GPU or in its CPU emulation.
+ * cuda/ provides the ops through weak symbols, so the core links and runs without it. ---- */
+typedef struct { /* what a device search reads from the model */
+  int w, h;
+  const uint8_t *target, *canvas; /* RGB, w * h */
+  int64_t err;
+  uint64_t version;               /* changes with every change of the target or the canvas */
+  PmShapeKind kind;
+  int alpha;                      /* 0: chosen per shape */
+  uint64_t seed, round;
+  int climbs, candidates, max_age;
+} PmSearchView;
+
+typedef struct PmDeviceHandle PmDeviceHandle;
+typedef struct {
+  const char *name;
+  /* NULL with the reason in why when the device cannot run here. */
+  PmDeviceHandle *(*open)(char *why, size_t len);
+  void (*close)(PmDeviceHandle *d);
+  /* One search step: the best shape (colour solved, opacity set) and its error change, which the
+   * device has already drawn on its own canvas; the model draws it on its canvas next, with the
+   * same code. Returns 0, or -1 with a message. */
+  int (*search)(PmDeviceHandle *d, const PmSearchView *v, PmShape *out, double *delta, uint64_t *evals, char *err,
+                size_t len);
+  const char *(*describe)(PmDeviceHandle *d); /* e.g. the GPU's name */
+  /* pm_render_shapes() on the device, the same bytes: 0, or -1 with a message (the caller then
+   * renders on the CPU). */
+  int (*render)(PmDeviceHandle *d, const PmShape *shapes, int n, const uint8_t bg[3], int ww, int wh, PmFrame *out,
+                char *err, size_t len);
+  /* The input frame down to ww x wh RGB (frame.c's pm_frame_downscale(), the same bytes): 0, or
+   * -1 with a message (the caller then downscales on the CPU). */
+  int (*downscale)(PmDeviceHandle *d, const PmFrame *f, int ww, int wh, uint8_t *rgb, char *err, size_t len);
+} PmDeviceOps;
+
+extern const PmDeviceOps pm_cuda_device_ops __attribute__((weak));
+extern const PmDeviceOps pm_emulated_device_ops __attribute__((weak));
+
+/* Opens what `kind` asks for: 0 with *ops and *dev set (both NULL for the CPU; `note` says where
+ * the search runs and, after AUTO fell back, why), or -1 with the reason in note. */
+int pm_device_open(PmDevice kind, const PmDeviceOps **ops, PmDeviceHandle **dev, char *note, size_t len);
+/* pm_render() on the model's device: 0, or -1 when the model has none or it failed. */
+int pm_device_render(const PmModel *m, PmFrame *out);
 
 /* Applies x' = a0 + a1 x + a2 y, y' = a3 + a4 x + a5 y to the shape: points move, sizes scale
  * by the map's area scale (per axis for axis-aligned ellipses) and angles turn with it. */
@@ -128,5 +133,10 @@ void pm_model_add(PmModel *m, const PmShape *s);
 int64_t pm_model_error(const PmModel *m); /* as maintained incrementally */
 const uint8_t *pm_model_target(const PmModel *m);
 const void *pm_model_sums(const PmModel *m); /* PmSums, (w + 1) per row */
+PmDeviceHandle *pm_model_device_handle(const PmModel *m); /* NULL: the search runs on the CPU */
+const PmDeviceOps *pm_model_device_ops(const PmModel *m);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -53,6 +53,10 @@ struct PmModel {
   uint8_t *row_marks;
   uint64_t evals;
   uint64_t counter; /* advances per search round: seeds the next round's streams */
+  uint64_t version; /* advances with every change of target or canvas (a device's copy follows it) */
+  const PmDeviceOps *dev_ops; /* the device search, or NULL for the CPU's */
+  PmDeviceHandle *dev;
+  char device_note[256];
 };
 
 void pm_config_init(PmConfig *c) {
@@ -79,21 +83,8 @@ static void config_defaults(PmConfig *c) {
 
 /* Rebuilds row y's prefix sums from column x0 on (the columns before it are unchanged). */
 static void update_row(PmModel *m, int y, int x0) {
-  int w = m->w;
-  const uint8_t *t = m->target + (size_t)y * w * 3, *c = m->canvas + (size_t)y * w * 3;
-  PmSums *ps = m->sums + (size_t)y * (w + 1), acc;
-  if (x0 == 0) memset(&ps[0], 0, sizeof ps[0]);
-  acc = ps[x0];
-  for (int x = x0; x < w; x++) {
-    for (int k = 0; k < 3; k++) {
-      int tv = t[3 * x + k], cv = c[3 * x + k];
-      acc.t[k] += tv;
-      acc.c[k] += cv;
-      acc.cc += cv * cv;
-      acc.tc += tv * cv;
-    }
-    ps[x + 1] = acc;
-  }
+  size_t o = (size_t)y * m->w * 3;
+  pm_sums_row(m->sums + (size_t)y * (m->w + 1), m->target + o, m->canvas + o, x0, m->w);
 }
 
 static void update_all(PmModel *m) {
@@ -103,6 +94,7 @@ static void update_all(PmModel *m) {
     e += d * d;
   }
   m->err = e;
+  m->version++;
   for (int y = 0; y < m->h; y++) update_row(m, y, 0);
 }
 
@@ -122,20 +114,12 @@ static double energy(const PmModel *m, PmShape *s, PmScratch *sc) {
 }
 
 static void draw_spans(PmModel *m, const PmSpan *sp, int n, const uint8_t rgba[4]) {
-  int a = rgba[3], ia = 255 - a;
   int64_t de = 0;
-  for (int i = 0; i < n; i++) {
-    size_t o = ((size_t)sp[i].y * m->w + sp[i].x1) * 3;
-    uint8_t *c = m->canvas + o;
-    const uint8_t *t = m->target + o;
-    for (int x = sp[i].x1; x < sp[i].x2; x++, c += 3, t += 3)
-      for (int k = 0; k < 3; k++) {
-        int old = c[k], nv = (old * ia + rgba[k] * a + 127) / 255;
-        de += (nv - t[k]) * (nv - t[k]) - (old - t[k]) * (old - t[k]);
-        c[k] = (uint8_t)nv;
-      }
-    /* spans come sorted by row, then x: a row's first span holds its leftmost change */
-    if (i == 0 || sp[i - 1].y != sp[i].y) update_row(m, sp[i].y, sp[i].x1);
+  m->version++;
+  for (int i = 0, j; i < n; i = j) { /* spans come sorted by row, then x */
+    size_t o = (size_t)sp[i].y * m->w * 3;
+    for (j = i; j < n && sp[j].y == sp[i].y; j++) de += pm_blend_span(m->canvas + o, m->target + o, sp[j].x1, sp[j].x2, rgba);
+    update_row(m, sp[i].y, sp[i].x1); /* after the row's last span, from its leftmost change */
   }
   m->err += de;
 }
@@ -166,17 +150,13 @@ static void fill_background(PmModel *m, int steady) {
 
 /* ---- search ---- */
 
-static void mutate_alpha(PmShape *s, PmRng *r, int auto_alpha) {
-  if (auto_alpha) s->rgba[3] = (uint8_t)pm_clampi(s->rgba[3] + pm_rng_int(r, 21) - 10, 1, 255);
-}
-
 /* Hill climbing: keep a mutation when it lowers the error, stop after max_age failures. */
 static double climb(const PmModel *m, PmShape *best, double e, PmRng *r, int max_age, PmScratch *sc) {
   int auto_alpha = m->cfg.alpha == 0;
   for (int age = 0; age < max_age; age++) {
     PmShape c = *best;
     pm_shape_mutate(&c, r, m->w, m->h);
-    mutate_alpha(&c, r, auto_alpha);
+    pm_mutate_alpha(&c, r, auto_alpha);
     double ce = energy(m, &c, sc);
     if (ce < e) {
       e = ce;
@@ -245,10 +225,29 @@ static int push_shape(PmModel *m, const PmShape *s, double contrib) {
   return 0;
 }
 
+/* The search on the device, when one is selected; a device that fails hands the search back to
+ * the CPU for the rest of the model's life, and says so in pm_model_device(). */
+static int device_search(PmModel *m, PmShape *out, double *delta_out) {
+  const PmConfig *c = &m->cfg;
+  PmSearchView v = {m->w, m->h, m->target, m->canvas, m->err, m->version, c->kind, c->alpha, c->seed,
+                    m->counter++, c->climbs, c->candidates, c->max_age};
+  uint64_t evals = 0;
+  char err[200];
+  if (m->dev_ops->search(m->dev, &v, out, delta_out, &evals, err, sizeof err) == 0) {
+    m->evals += evals;
+    return 0;
+  }
+  snprintf(m->device_note, sizeof m->device_note, "cpu (%s failed: %s)", m->dev_ops->name, err);
+  m->dev_ops->close(m->dev);
+  m->dev_ops = NULL, m->dev = NULL;
+  return -1;
+}
+
 /* Searches one shape over the current canvas; the best of cfg.climbs climbs, ties to the
  * lower climb index, so the thread count cannot change the outcome. Returns its error change
  * (into *delta_out); -1 when out of memory. */
 static int search_shape(PmModel *m, PmShape *out, double *delta_out) {
+  if (m->dev && device_search(m, out, delta_out) == 0) return 0;
   int nc = m->cfg.climbs;
   PmShape *best = malloc(sizeof *best * (size_t)nc);
   double *delta = malloc(sizeof *delta * (size_t)nc);
@@ -337,7 +336,7 @@ static void refine_task(void *ctx, int j, int worker) {
       pm_shape_translate(&c, dx, dy);
     } else {
       pm_shape_mutate(&c, &r, job->m->w, job->m->h);
-      mutate_alpha(&c, &r, auto_alpha);
+      pm_mutate_alpha(&c, &r, auto_alpha);
     }
     double ce = energy(job->m, &c, sc);
     if (ce < e) {
@@ -599,6 +598,15 @@ static void scale_shapes(PmModel *m, float sx, float sy) {
   }
 }
 
+/* The input down to the working size: on the device where there is one (it is the big frame's
+ * work), else here; both give the same bytes. */
+static int downscale(PmModel *m, const PmFrame *f, int ww, int wh) {
+  char err[200];
+  if (m->dev && m->dev_ops->downscale && m->dev_ops->downscale(m->dev, f, ww, wh, m->target, err, sizeof err) == 0)
+    return 0;
+  return pm_frame_downscale(f, ww, wh, m->target);
+}
+
 int pm_model_load_target(PmModel *m, const PmFrame *f, char *err, size_t errlen) {
   if (pm_frame_check(f, err, errlen) < 0) return -1;
   int ww, wh;
@@ -614,7 +622,8 @@ int pm_model_load_target(PmModel *m, const PmFrame *f, char *err, size_t errlen)
   int have_prev = m->prev_target != NULL;
   if (!have_prev) m->prev_target = malloc((size_t)ww * wh * 3);
   else memcpy(m->prev_target, m->target, (size_t)ww * wh * 3);
-  if (!m->prev_target || pm_frame_downscale(f, ww, wh, m->target) < 0) {
+  m->version++;
+  if (!m->prev_target || downscale(m, f, ww, wh) < 0) {
     snprintf(err, errlen, "out of memory");
     return -1;
   }
@@ -648,6 +657,11 @@ PmModel *pm_model_new(const PmConfig *cfg, const PmFrame *target, char *err, siz
   config_defaults(&m->cfg);
   m->pool = pm_pool_new(m->cfg.threads);
   m->scratch = calloc((size_t)pm_pool_size(m->pool), sizeof *m->scratch);
+  if (pm_device_open(m->cfg.device, &m->dev_ops, &m->dev, m->device_note, sizeof m->device_note) < 0) {
+    snprintf(err, errlen, "%s", m->device_note);
+    pm_model_free(m);
+    return NULL;
+  }
   if (!m->pool || !m->scratch || pm_model_set_target(m, target, err, errlen) < 0) {
     pm_model_free(m);
     return NULL;
@@ -657,6 +671,7 @@ PmModel *pm_model_new(const PmConfig *cfg, const PmFrame *target, char *err, siz
 
 void pm_model_free(PmModel *m) {
   if (!m) return;
+  if (m->dev) m->dev_ops->close(m->dev);
   if (m->scratch)
     for (int i = 0; i < pm_pool_size(m->pool); i++) free(m->scratch[i].spans);
   free(m->scratch);
@@ -677,9 +692,11 @@ void pm_model_reset(PmModel *m) {
 
 void pm_model_configure(PmModel *m, const PmConfig *cfg) {
   int threads = m->cfg.threads;
+  PmDevice device = m->cfg.device;
   m->cfg = *cfg;
-  m->cfg.threads = threads; /* fixed for the model's life; a new working size applies at the
-                               next pm_model_set_target() */
+  m->cfg.threads = threads; /* fixed for the model's life, as is the device; a new working size
+                               applies at the next pm_model_set_target() */
+  m->cfg.device = device;
   config_defaults(&m->cfg);
 }
 
@@ -700,6 +717,7 @@ void pm_model_working_size(const PmModel *m, int *w, int *h) {
   *h = m->h;
 }
 uint64_t pm_model_evaluations(const PmModel *m) { return m->evals; }
+const char *pm_model_device(const PmModel *m) { return m->device_note; }
 double pm_model_target_change(const PmModel *m) { return m->target_change; }
 const uint8_t *pm_model_canvas(const PmModel *m, int *stride) {
   if (stride) *stride = m->w * 3;
@@ -719,3 +737,5 @@ void pm_model_add(PmModel *m, const PmShape *s) {
 int64_t pm_model_error(const PmModel *m) { return m->err; }
 const uint8_t *pm_model_target(const PmModel *m) { return m->target; }
 const void *pm_model_sums(const PmModel *m) { return m->sums; }
+PmDeviceHandle *pm_model_device_handle(const PmModel *m) { return m->dev; }
+const PmDeviceOps *pm_model_device_ops(const PmModel *m) { return m->dev_ops; }

@@ -59,6 +59,11 @@ typedef struct {
   int stride[3];
 } PmFrame;
 
+/* Where the search runs. AUTO: CUDA when this build has it and a GPU works, else the CPU (the
+ * model says which, and why, in pm_model_device()). CUDA: an error without one. EMULATED: the
+ * CUDA search's algorithm run on the CPU, shape for shape what the GPU finds (slow; for tests). */
+typedef enum { PM_DEVICE_CPU = 0, PM_DEVICE_AUTO, PM_DEVICE_CUDA, PM_DEVICE_EMULATED, PM_DEVICE_COUNT } PmDevice;
+
 typedef struct {
   int working_size;     /* long side of the working image; never upscaled (256) */
   PmShapeKind kind;     /* (PM_SHAPE_TRIANGLE) */
@@ -72,6 +77,7 @@ typedef struct {
   int climbs, candidates, max_age;
   /* primitive's -rep: after each step, up to `repeat` more shapes climbed from the last one. */
   int repeat;
+  PmDevice device;      /* where the search runs (PM_DEVICE_CPU) */
 } PmConfig;
 
 typedef struct PmModel PmModel;
@@ -100,7 +106,8 @@ double pm_model_warm_start(PmModel *m, int shape_count, int refine_tries, int re
  * gives the same result as a new model would. */
 void pm_model_reset(PmModel *m);
 
-/* Changes the search settings (kind, alpha, seed, effort, background) of a live model. */
+/* Changes the search settings (kind, alpha, seed, effort, background) of a live model; the
+ * thread count and the device stay as the model was made. */
 void pm_model_configure(PmModel *m, const PmConfig *cfg);
 
 double pm_model_score(const PmModel *m);    /* primitive's score at the working size */
@@ -114,6 +121,16 @@ uint64_t pm_model_evaluations(const PmModel *m); /* candidate evaluations so far
  * pm_model_set_target(); 255 after a size change or for the first target. */
 double pm_model_target_change(const PmModel *m);
 const uint8_t *pm_model_canvas(const PmModel *m, int *stride); /* RGB, working size */
+/* Where the search runs, in words: "cpu", "cuda (GPU name)", or "cpu (why not cuda)" after auto
+ * fell back or a device failed. */
+const char *pm_model_device(const PmModel *m);
+/* 1 when `device` can run here (AUTO always can), 0 when not; either way `why` says where the
+ * search would run, or why it cannot (no CUDA in this build, no driver, no GPU). For hosts that
+ * check at start-up. */
+int pm_device_available(PmDevice device, char *why, size_t len);
+/* "auto", "cpu", "cuda", "emulated"; pm_device_parse: -1 for another name. */
+const char *pm_device_name(PmDevice device);
+int pm_device_parse(const char *name);
 
 /* Anti-aliased rendering of background + shapes at the frame's size. Returns 0 on success. */
 int pm_render(const PmModel *m, PmFrame *out);

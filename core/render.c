@@ -106,6 +106,7 @@ static int render(PmPool *pool, const PmShape *shapes, int n, const uint8_t bg[3
 }
 
 int pm_render(const PmModel *m, PmFrame *out) {
+  if (pm_device_render(m, out) == 0) return 0; /* else on the CPU */
   int ww, wh;
   uint8_t bg[3];
   pm_model_working_size(m, &ww, &wh);

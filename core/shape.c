@@ -1,4 +1,5 @@
-/* Dispatch over shape kinds, and the "any" kind. */
+/* Dispatch over shape kinds. The per-kind search code is in shape_hd.h (shared with the CUDA
+ * kernels); the SVG output of each kind in shape_<kind>.c. */
 #include <string.h>
 
 #include "internal.h"
@@ -23,28 +24,9 @@ const char *pm_shape_kind_name(PmShapeKind k) {
   return (unsigned)k < PM_SHAPE_KIND_COUNT ? names[k] : "unknown";
 }
 
-void pm_shape_random(PmShape *s, PmShapeKind kind, PmRng *r, int w, int h) {
-  if (kind == PM_SHAPE_ANY || !pm_shape_ops(kind)) kind = (PmShapeKind)(1 + pm_rng_int(r, 8));
-  const PmShapeOps *ops = pm_shape_ops(kind);
-  memset(s->p, 0, sizeof s->p);
-  s->kind = kind;
-  for (int tries = 0; tries < 1000; tries++) {
-    ops->random(s, r, w, h);
-    if (ops->valid(s)) return;
-  }
-}
-
-void pm_shape_mutate(PmShape *s, PmRng *r, int w, int h) {
-  const PmShapeOps *ops = pm_shape_ops(s->kind);
-  PmShape orig = *s;
-  for (int tries = 0; tries < 100; tries++) {
-    ops->mutate(s, r, w, h);
-    if (ops->valid(s)) return;
-    *s = orig;
-  }
-}
-
-void pm_shape_geometry(const PmShape *s, PmGeo *g) { pm_shape_ops(s->kind)->geometry(s, g); }
+void pm_shape_random(PmShape *s, PmShapeKind kind, PmRng *r, int w, int h) { pm_shape_random_hd(s, kind, r, w, h); }
+void pm_shape_mutate(PmShape *s, PmRng *r, int w, int h) { pm_shape_mutate_hd(s, r, w, h); }
+void pm_shape_geometry(const PmShape *s, PmGeo *g) { pm_shape_geometry_hd(s, g); }
 
 void pm_shape_translate(PmShape *s, float dx, float dy) {
   switch (s->kind) {

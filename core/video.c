@@ -16,6 +16,7 @@
 struct PmVideo {
   PmModel *model;
   int model_threads;
+  PmDevice model_device;
   int reset;
   unsigned long long frames_since_key;
   double effort;
@@ -70,13 +71,14 @@ int pm_video_process(PmVideo *v, const PmVideoSettings *st, const PmFrame *in, P
   double t0 = now_ms();
   int cold = v->reset || !st->warm_start || !v->model ||
              (st->keyframe_interval && v->frames_since_key >= st->keyframe_interval);
-  if (v->model && v->model_threads != cfg.threads) { /* the pool size is fixed per model */
+  if (v->model && (v->model_threads != cfg.threads || v->model_device != cfg.device)) { /* fixed per model */
     pm_model_free(v->model);
     v->model = NULL;
   }
   if (!v->model) {
     v->model = pm_model_new(&cfg, in, err, errlen);
     v->model_threads = cfg.threads;
+    v->model_device = cfg.device;
     if (!v->model) return -1;
     cold = 1;
   } else {

@@ -41,8 +41,8 @@ static const f0r_param_info_t params[P_COUNT] = {
     [P_THREADS] = {"threads", F0R_PARAM_DOUBLE, "Worker threads / 100 (0.02 = 2); 0 = all cores"},
     [P_BACKGROUND] = {"background", F0R_PARAM_STRING, "Background: \"avg\" or a colour: #f80, #ff8800 or ff8800"},
     [P_DEVICE] = {"device", F0R_PARAM_STRING,
-                  "auto, cpu or cuda. This version has no CUDA search yet: auto and cpu use the CPU, cuda passes "
-                  "frames through unchanged"},
+                  "Where the search runs: auto (CUDA when built in and a GPU works, else the CPU), cpu, or cuda "
+                  "(without a GPU, frames pass through unchanged: a frei0r filter has no error channel)"},
 };
 
 typedef struct {
@@ -184,8 +184,9 @@ void f0r_set_param_value(f0r_instance_t instance, f0r_param_t param, int i) {
       notice(in, i, "device \"%.80s\" is not auto, cpu or cuda; kept \"%.80s\"", s, in->device);
       return;
     }
-    if (i == P_DEVICE && !strcmp(s, "cuda"))
-      notice(in, i, "device \"cuda\": this version has no CUDA search; frames pass through unchanged");
+    char why[200];
+    if (i == P_DEVICE && !strcmp(s, "cuda") && !pm_device_available(PM_DEVICE_CUDA, why, sizeof why))
+      notice(in, i, "device \"cuda\": %.150s; frames pass through unchanged", why);
     char *copy = dup_string(s);
     if (!copy) return;
     char **slot = i == P_BACKGROUND ? &in->background : &in->device;
@@ -223,16 +224,13 @@ static void settings(const Instance *in, PmVideoSettings *st) {
   st->budget_ms = scaled(in->v[P_BUDGET], 1000, 0, 1000);
   st->search.threads = scaled(in->v[P_THREADS], 100, 0, 100);
   st->search.use_background = pm_parse_colour(in->background, st->search.background, NULL) == 0;
+  st->search.device = (PmDevice)pm_device_parse(in->device); /* checked when set */
 }
 
 void f0r_update(f0r_instance_t instance, double time, const uint32_t *inframe, uint32_t *outframe) {
   Instance *in = instance;
   if (!in || !inframe || !outframe) return;
   size_t bytes = (size_t)in->width * in->height * 4;
-  if (!strcmp(in->device, "cuda")) { /* asked for a backend this build lacks: pass through */
-    if (outframe != inframe) memcpy(outframe, inframe, bytes);
-    return;
-  }
   /* A jump in time (seek or scrub in an editor) starts over, as a flush does in GStreamer.
    * Hosts differ in the unit (FFmpeg passes milliseconds, MLT seconds), so a jump is judged
    * against the previous step: backwards, or forwards by more than 20 steps. */

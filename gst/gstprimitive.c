@@ -209,6 +209,13 @@ gst_primitive_finalize (GObject * object)
   G_OBJECT_CLASS (gst_primitive_parent_class)->finalize (object);
 }
 
+static PmDevice
+to_pm_device (GstPrimitiveDevice d)
+{
+  return d == GST_PRIMITIVE_DEVICE_CUDA ? PM_DEVICE_CUDA : d == GST_PRIMITIVE_DEVICE_CPU ? PM_DEVICE_CPU :
+      PM_DEVICE_AUTO;
+}
+
 static gboolean
 gst_primitive_start (GstBaseTransform * trans)
 {
@@ -216,13 +223,12 @@ gst_primitive_start (GstBaseTransform * trans)
   PROPS_LOCK (self);
   GstPrimitiveDevice device = self->device;
   PROPS_UNLOCK (self);
-  if (device == GST_PRIMITIVE_DEVICE_CUDA) {
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("device=cuda, but this version has no CUDA search yet"),
-        ("use device=auto or device=cpu"));
+  char where[256];
+  if (!pm_device_available (to_pm_device (device), where, sizeof where)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("%s", where), ("use device=auto or device=cpu"));
     return FALSE;
   }
-  GST_INFO_OBJECT (self, "using the CPU backend%s",
-      device == GST_PRIMITIVE_DEVICE_AUTO ? " (the CUDA search is not available yet)" : "");
+  GST_INFO_OBJECT (self, "search on %s", where);
   pm_video_free (self->video);
   self->video = pm_video_new ();
   self->live_known = FALSE;
@@ -376,6 +382,7 @@ gst_primitive_transform_frame_ip (GstVideoFilter * filter, GstVideoFrame * frame
   memcpy (st.search.background, self->background_rgb, 3);
   st.search.seed = self->seed;
   st.search.threads = (int) self->threads;
+  st.search.device = to_pm_device (self->device);
   st.shapes = (int) self->shapes;
   st.warm_start = self->warm_start;
   st.keyframe_interval = self->keyframe_interval;
@@ -463,8 +470,8 @@ gst_primitive_class_init (GstPrimitiveClass * klass)
           "it (#f80, #ff8800, ff8800); other values are refused with a warning", "avg", rw));
   g_object_class_install_property (gobject_class, PROP_DEVICE,
       g_param_spec_enum ("device", "Device",
-          "Where the search runs. This version has no CUDA search: auto and cpu use the CPU, cuda fails "
-          "to start with an error",
+          "Where the search runs: auto uses CUDA when this build has it and a GPU works (else the CPU, and says "
+          "so at INFO level), cuda fails to start without one",
           GST_TYPE_PRIMITIVE_DEVICE, GST_PRIMITIVE_DEVICE_AUTO,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_WARM_START,

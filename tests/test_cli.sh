@@ -48,6 +48,11 @@ fi
 cmp -s "$dir/a.png" "$dir/b.png" && ok "seed 7: -j 1 and -j 2 give the same image" || fail "-j 1 and -j 2 differ"
 cmp -s "$dir/a.png" "$dir/c.png" && fail "seeds 7 and 8 gave the same image" || ok "another seed gives another image"
 
+# the CUDA search emulated on the CPU: same picture at any thread count
+"$prim" -i "$input" -o "$dir/e1.png" -n 4 -s 64 -j 1 -device emulated &&
+  "$prim" -i "$input" -o "$dir/e2.png" -n 4 -s 64 -j 2 -device=emulated &&
+  cmp -s "$dir/e1.png" "$dir/e2.png" && ok "-device emulated: same picture at -j 1 and -j 2" || fail "-device emulated"
+
 # JPEG input, every mode, auto alpha, background colour
 for m in 0 1 2 3 4 5 6 7 8; do
   "$prim" -i "$dir/out.jpg" -o "$dir/m$m.png" -n 4 -m $m -a 0 -bg "#fff" -s 64 -rep 1 2>"$dir/err" &&
@@ -89,6 +94,12 @@ expect_error "numbered GIF" "takes no frame number" -i "$input" -o "$dir/a%d.gif
 expect_error "bad -bg length" "bad value" -i "$input" -o "$dir/x.png" -bg fffff
 mkdir "$dir/folder.png"
 expect_error "output is a folder" "not a regular file (a folder)" -i "$input" -o "$dir/folder.png"
+expect_error "bad device" "bad value" -i "$input" -o "$dir/x.png" -device gpu
+# without a GPU, -device cuda is a one-line error naming the reason (with one, it runs)
+if "$prim" -i "$input" -o "$dir/g.png" -n 2 -s 64 -device cuda >/dev/null 2>"$dir/err"; then ok "-device cuda runs (a GPU is here)"
+elif [ "$(wc -l <"$dir/err")" -eq 1 ] && grep -q "device=cuda: " "$dir/err"; then ok "-device cuda without a GPU: $(cat "$dir/err")"
+else fail "-device cuda: $(cat "$dir/err")"; fi
+rm -f "$dir/g.png"
 [ ! -e "$dir/x.png" ] && ok "failed runs left no output behind" || fail "a failed run wrote x.png"
 
 # ---- image bombs: a tiny file declaring a huge size fails at once, small ----
