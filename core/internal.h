@@ -120,6 +120,13 @@ void pm_pool_run(PmPool *p, int ntasks, PmTaskFn fn, void *ctx);
 int pm_cpu_count(void);
 PmPool *pm_model_pool(const PmModel *m);
 
+/* Another flag (set from any thread) that stops this model's searches, as pm_model_interrupt()
+ * does: the video session's, which outlives its models. */
+#ifndef __cplusplus /* the CUDA sources include this header as C++ */
+#include <stdatomic.h>
+void pm_model_set_stop_flag(PmModel *m, const atomic_int *flag);
+#endif
+
 /* pm_model_set_target() without the replay of the shapes: canvas, error and contributions are
  * stale until the pm_model_reset() or pm_model_warm_start() that must follow (the video
  * session always does one of them, so it skips a redraw per frame). */

@@ -4,8 +4,10 @@
  * colour and its error change in closed form, so a candidate costs O(its rows), not O(its
  * pixels). The canvas itself is drawn with rounding, as primitive draws it; the next row update
  * picks up the rounded values, so the estimate never drifts. */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "frame.h"
 #include "internal.h"
@@ -44,6 +46,9 @@ struct PmModel {
   double *fitted;  /* each shape's error change when it was last fitted (searched, recoloured or
                       refined): the warm start leaves a shape alone while it pays about as much */
   int *unsettled;  /* frames each shape is still refined for although nothing changed under it */
+  atomic_int interrupted;      /* pm_model_interrupt(), from any thread */
+  const atomic_int *external;  /* another flag that stops the searches (the video session's) */
+  double deadline;             /* pm_now() at which searches stop; 0: none */
   int idle_rounds; /* warm frames in a row with nothing changed and no replacement that paid */
   int nshapes, cap;
   PmPool *pool;
@@ -78,6 +83,28 @@ static void config_defaults(PmConfig *c) {
   if (c->max_age <= 0) c->max_age = 300;
   c->repeat = pm_clampi(c->repeat, 0, 1000);
 }
+
+/* ---- stopping early ---- */
+
+double pm_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+void pm_model_interrupt(PmModel *m) { atomic_store(&m->interrupted, 1); }
+void pm_model_resume(PmModel *m) { atomic_store(&m->interrupted, 0); }
+void pm_model_set_deadline(PmModel *m, double deadline) { m->deadline = deadline; }
+void pm_model_set_stop_flag(PmModel *m, const atomic_int *flag) { m->external = flag; }
+
+int pm_model_stopped(const PmModel *m) {
+  return atomic_load_explicit(&m->interrupted, memory_order_relaxed) ||
+         (m->external && atomic_load_explicit(m->external, memory_order_relaxed)) ||
+         (m->deadline > 0.0 && pm_now() >= m->deadline);
+}
+
+/* Searches look at the clock and the flags every this many evaluations (a few microseconds). */
+#define STOP_CHECK_EVERY 16
 
 /* ---- error bookkeeping ---- */
 
@@ -153,7 +180,8 @@ static void fill_background(PmModel *m, int steady) {
 /* Hill climbing: keep a mutation when it lowers the error, stop after max_age failures. */
 static double climb(const PmModel *m, PmShape *best, double e, PmRng *r, int max_age, PmScratch *sc) {
   int auto_alpha = m->cfg.alpha == 0;
-  for (int age = 0; age < max_age; age++) {
+  for (int age = 0, n = 1; age < max_age; age++, n++) {
+    if (n % STOP_CHECK_EVERY == 0 && pm_model_stopped(m)) break;
     PmShape c = *best;
     pm_shape_mutate(&c, r, m->w, m->h);
     pm_mutate_alpha(&c, r, auto_alpha);
@@ -184,6 +212,7 @@ static void climb_task(void *ctx, int j, int worker) {
   PmShape best, c;
   double be = 1e300;
   for (int i = 0; i < m->cfg.candidates; i++) {
+    if (i > 0 && i % STOP_CHECK_EVERY == 0 && pm_model_stopped(m)) break; /* one candidate at least */
     pm_shape_random(&c, m->cfg.kind, &r, m->w, m->h);
     c.rgba[3] = (uint8_t)alpha;
     double e = energy(m, &c, sc);
@@ -277,9 +306,10 @@ static void add_shape(PmModel *m, const PmShape *s, double contrib) {
 double pm_model_step(PmModel *m) {
   PmShape s;
   double d;
-  if (search_shape(m, &s, &d) < 0) return pm_model_score(m);
+  if (pm_model_stopped(m) || search_shape(m, &s, &d) < 0) return pm_model_score(m);
+  if (d >= 0.0 && pm_model_stopped(m)) return pm_model_score(m); /* cut short before it found one */
   add_shape(m, &s, d);
-  for (int i = 0; i < m->cfg.repeat; i++) {
+  for (int i = 0; i < m->cfg.repeat && !pm_model_stopped(m); i++) {
     PmRng r;
     pm_rng_seed(&r, m->cfg.seed, m->counter++, 0);
     double e0 = energy(m, &s, &m->scratch[0]);
@@ -330,6 +360,7 @@ static void refine_task(void *ctx, int j, int worker) {
   int auto_alpha = job->m->cfg.alpha == 0;
   float step = 4.0f * pm_unit(job->m->w, job->m->h);
   for (int i = 0; i < job->tries; i++) {
+    if (i % STOP_CHECK_EVERY == STOP_CHECK_EVERY - 1 && pm_model_stopped(job->m)) break;
     PmShape c = best;
     if (i % 2) { /* every other try moves the whole shape a little (x drawn before y) */
       float dx = pm_rng_normal(&r) * step, dy = pm_rng_normal(&r) * step;
@@ -406,7 +437,8 @@ static int refit(PmModel *m, const ShapeList *src, int n, int shape_count, int r
     int unsettled = src->unsettled[i];
     int dirty = !(d < 0.0 && d <= fitted * (1.0 - PM_DIRTY_SHARE));
     changed += dirty;
-    if (dirty || unsettled > 0) {
+    /* out of time: the rest stays as it was (a shape that stopped paying still goes) */
+    if ((dirty || unsettled > 0) && !pm_model_stopped(m)) {
       PmShape t = s;
       double e;
       if (refine_tries > 0) {
@@ -530,9 +562,9 @@ double pm_model_warm_start(PmModel *m, int shape_count, int refine_tries, int re
   }
   list_save(m, &orig);
   if (refit(m, &orig, n, shape_count, refine_tries) > 0 || m->nshapes < shape_count) m->idle_rounds = 0;
-  while (m->nshapes < shape_count) pm_model_step(m);
+  while (m->nshapes < shape_count && !pm_model_stopped(m)) pm_model_step(m);
   /* a still picture stops trying replacements once they no longer pay */
-  for (int r = 0; r < replace_rounds && m->idle_rounds < PM_SETTLE_FRAMES; r++) {
+  for (int r = 0; r < replace_rounds && m->idle_rounds < PM_SETTLE_FRAMES && !pm_model_stopped(m); r++) {
     int k = m->nshapes;
     if (k >= cap) break; /* cfg.repeat can overfill the list: nothing to replace then */
     list_save(m, &orig);
@@ -546,7 +578,7 @@ double pm_model_warm_start(PmModel *m, int shape_count, int refine_tries, int re
     if (got == 0) break;
   }
   list_free(&orig), list_free(&saved);
-  while (m->nshapes < shape_count) pm_model_step(m);
+  while (m->nshapes < shape_count && !pm_model_stopped(m)) pm_model_step(m);
   return pm_model_score(m);
 }
 

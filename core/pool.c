@@ -1,5 +1,14 @@
-/* A fixed pool of worker threads that run batches of numbered tasks. Tasks are taken in
- * order from a shared counter; results never depend on which worker ran a task. */
+/* Worker threads shared by every model in the process: two elements in one pipeline (a tee to
+ * two primitives), several pipelines, or an editor with several frei0r instances must not start
+ * a full set of threads each and fight over the cores.
+ *
+ * A PmPool is a handle: how many threads may work on its batches at once (its size, the
+ * caller included). Batches from several callers run side by side: each caller works on its
+ * own batch, the shared workers help whichever batch still has tasks and room for a helper.
+ * Tasks are taken in order from the batch's counter; a task's worker index (0 for the caller,
+ * 1..size-1 for helpers) is unique within its batch, so per-worker scratch stays private and
+ * results never depend on which thread ran a task. The workers exist while some handle does,
+ * so a plugin's code is never left running in threads after its last user is gone. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -7,85 +16,107 @@
 #include "internal.h"
 
 struct PmPool {
-  int size; /* workers including the calling thread */
-  pthread_t *threads;
-  pthread_mutex_t lock;
-  pthread_cond_t wake, done;
+  int size; /* threads that may work on one batch, the caller included */
+};
+
+typedef struct Batch {
   PmTaskFn fn;
   void *ctx;
-  int ntasks, next, running, generation, quit;
-};
+  int ntasks, next, remaining;
+  int helpers, max_helpers; /* helpers that joined (their indices are 1..helpers) */
+  struct Batch *prev_batch, *next_batch;
+} Batch;
+
+static struct {
+  pthread_mutex_t lock;
+  pthread_cond_t wake, done;
+  pthread_t *threads;
+  int nthreads, handles, quit;
+  Batch *batches;
+} shared = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0, 0, NULL};
+
+/* Held while handles come and go, so a new user never meets workers on their way out. */
+static pthread_mutex_t life = PTHREAD_MUTEX_INITIALIZER;
 
 int pm_cpu_count(void) {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   return n < 1 ? 1 : (n > 256 ? 256 : (int)n);
 }
 
-static void run_tasks(PmPool *p, int worker) {
-  for (;;) {
-    pthread_mutex_lock(&p->lock);
-    int t = p->next < p->ntasks ? p->next++ : -1;
-    pthread_mutex_unlock(&p->lock);
-    if (t < 0) return;
-    p->fn(p->ctx, t, worker);
+/* A batch a helper can join, or NULL. Called with the lock held. */
+static Batch *open_batch(void) {
+  for (Batch *b = shared.batches; b; b = b->next_batch)
+    if (b->next < b->ntasks && b->helpers < b->max_helpers) return b;
+  return NULL;
+}
+
+/* Runs tasks of b as `worker` until none is left to take. Called with the lock held. */
+static void work_on(Batch *b, int worker) {
+  while (b->next < b->ntasks) {
+    int t = b->next++;
+    pthread_mutex_unlock(&shared.lock);
+    b->fn(b->ctx, t, worker);
+    pthread_mutex_lock(&shared.lock);
+    if (--b->remaining == 0) pthread_cond_broadcast(&shared.done);
   }
 }
 
-typedef struct { PmPool *pool; int worker; } WorkerArg;
-
 static void *worker_main(void *arg) {
-  WorkerArg a = *(WorkerArg *)arg;
-  free(arg);
-  PmPool *p = a.pool;
-  int seen = 0;
-  pthread_mutex_lock(&p->lock);
+  (void)arg;
+  pthread_mutex_lock(&shared.lock);
   for (;;) {
-    while (!p->quit && p->generation == seen) pthread_cond_wait(&p->wake, &p->lock);
-    if (p->quit) break;
-    seen = p->generation;
-    pthread_mutex_unlock(&p->lock);
-    run_tasks(p, a.worker);
-    pthread_mutex_lock(&p->lock);
-    if (--p->running == 0) pthread_cond_signal(&p->done);
+    Batch *b;
+    while (!shared.quit && !(b = open_batch())) pthread_cond_wait(&shared.wake, &shared.lock);
+    if (shared.quit) break;
+    int worker = ++b->helpers;
+    work_on(b, worker);
   }
-  pthread_mutex_unlock(&p->lock);
+  pthread_mutex_unlock(&shared.lock);
   return NULL;
+}
+
+/* Grows the shared workers to n (never shrinks while handles exist). Lock held. */
+static void ensure_workers(int n) {
+  if (n <= shared.nthreads) return;
+  pthread_t *t = realloc(shared.threads, sizeof *t * (size_t)n);
+  if (!t) return;
+  shared.threads = t;
+  while (shared.nthreads < n && pthread_create(&shared.threads[shared.nthreads], NULL, worker_main, NULL) == 0)
+    shared.nthreads++; /* fewer workers is still correct */
 }
 
 PmPool *pm_pool_new(int threads) {
   PmPool *p = calloc(1, sizeof *p);
   if (!p) return NULL;
-  if (threads <= 0) threads = pm_cpu_count();
-  p->size = 1;
-  pthread_mutex_init(&p->lock, NULL);
-  pthread_cond_init(&p->wake, NULL);
-  pthread_cond_init(&p->done, NULL);
-  p->threads = calloc((size_t)threads, sizeof *p->threads);
-  for (int i = 1; p->threads && i < threads; i++) {
-    WorkerArg *a = malloc(sizeof *a);
-    if (!a) break;
-    a->pool = p;
-    a->worker = i;
-    if (pthread_create(&p->threads[i], NULL, worker_main, a) != 0) {
-      free(a);
-      break; /* fewer workers is still correct */
-    }
-    p->size++;
-  }
+  p->size = threads <= 0 ? pm_cpu_count() : (threads > 256 ? 256 : threads);
+  pthread_mutex_lock(&life);
+  pthread_mutex_lock(&shared.lock);
+  shared.handles++;
+  ensure_workers(p->size - 1);
+  pthread_mutex_unlock(&shared.lock);
+  pthread_mutex_unlock(&life);
   return p;
 }
 
 void pm_pool_free(PmPool *p) {
   if (!p) return;
-  pthread_mutex_lock(&p->lock);
-  p->quit = 1;
-  pthread_cond_broadcast(&p->wake);
-  pthread_mutex_unlock(&p->lock);
-  for (int i = 1; i < p->size; i++) pthread_join(p->threads[i], NULL);
-  pthread_mutex_destroy(&p->lock);
-  pthread_cond_destroy(&p->wake);
-  pthread_cond_destroy(&p->done);
-  free(p->threads);
+  pthread_mutex_lock(&life);
+  pthread_mutex_lock(&shared.lock);
+  pthread_t *threads = NULL;
+  int n = 0;
+  if (--shared.handles == 0) { /* the last user: the workers go, to come back with the next */
+    shared.quit = 1;
+    pthread_cond_broadcast(&shared.wake);
+    threads = shared.threads, n = shared.nthreads;
+    shared.threads = NULL, shared.nthreads = 0;
+  }
+  pthread_mutex_unlock(&shared.lock);
+  for (int i = 0; i < n; i++) pthread_join(threads[i], NULL);
+  free(threads);
+  pthread_mutex_lock(&shared.lock);
+  shared.quit = 0;
+  pthread_mutex_unlock(&shared.lock);
+  pthread_mutex_unlock(&life);
   free(p);
 }
 
@@ -96,17 +127,16 @@ void pm_pool_run(PmPool *p, int ntasks, PmTaskFn fn, void *ctx) {
     for (int t = 0; t < ntasks; t++) fn(ctx, t, 0);
     return;
   }
-  pthread_mutex_lock(&p->lock);
-  p->fn = fn;
-  p->ctx = ctx;
-  p->ntasks = ntasks;
-  p->next = 0;
-  p->running = p->size - 1;
-  p->generation++;
-  pthread_cond_broadcast(&p->wake);
-  pthread_mutex_unlock(&p->lock);
-  run_tasks(p, 0);
-  pthread_mutex_lock(&p->lock);
-  while (p->running > 0) pthread_cond_wait(&p->done, &p->lock);
-  pthread_mutex_unlock(&p->lock);
+  Batch b = {fn, ctx, ntasks, 0, ntasks, 0, p->size - 1, NULL, NULL};
+  pthread_mutex_lock(&shared.lock);
+  b.next_batch = shared.batches;
+  if (shared.batches) shared.batches->prev_batch = &b;
+  shared.batches = &b;
+  pthread_cond_broadcast(&shared.wake);
+  work_on(&b, 0);
+  while (b.remaining > 0) pthread_cond_wait(&shared.done, &shared.lock);
+  if (b.prev_batch) b.prev_batch->next_batch = b.next_batch;
+  else shared.batches = b.next_batch;
+  if (b.next_batch) b.next_batch->prev_batch = b.prev_batch;
+  pthread_mutex_unlock(&shared.lock);
 }

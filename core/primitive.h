@@ -102,6 +102,17 @@ int pm_model_set_target(PmModel *m, const PmFrame *target, char *err, size_t err
  * new one, each kept only if the picture gains. Returns the score. */
 double pm_model_warm_start(PmModel *m, int shape_count, int refine_tries, int replace_rounds);
 
+/* Stopping early. Searches (steps, warm starts) return soon after pm_model_interrupt() (from any
+ * thread: a flush, a quit) or once the clock passes the deadline, keeping what they have: a step
+ * may then add nothing, a warm start leave the remaining shapes as they were. Interrupted, a
+ * model stays so until pm_model_resume(). Deadlines are pm_now() values (seconds, monotonic);
+ * 0 sets none. Without either, results do not depend on timing. */
+double pm_now(void);
+void pm_model_interrupt(PmModel *m);
+void pm_model_resume(PmModel *m);
+void pm_model_set_deadline(PmModel *m, double deadline);
+int pm_model_stopped(const PmModel *m);
+
 /* Drops all shapes and restarts the random streams: a cold start on the current target that
  * gives the same result as a new model would. */
 void pm_model_reset(PmModel *m);
@@ -153,8 +164,14 @@ typedef struct {
   unsigned keyframe_interval; /* search from nothing every N frames, 0 = never (0) */
   double scene_threshold;   /* search from nothing when the mean absolute change of the working
                                image exceeds this share of full scale, 0 = never (0.25) */
-  double budget_ms;         /* optimisation time per frame; the effort adapts to it. <= 0: no
-                               limit, the full search, deterministic (0) */
+  double budget_ms;         /* optimisation time per frame; a deadline (the search stops when it
+                               is up) and the effort adapts to it. <= 0: see frame_ms (0) */
+  double frame_ms;          /* with no budget: the frame must be done within this (a live source,
+                               a sink that shows frames on time); the search gets what the rest of
+                               the frame's work leaves of it. <= 0: no limit, the full search,
+                               deterministic (0) */
+  double late_ms;           /* how late the last frames reached a sink that syncs (its QoS jitter;
+                               negative: early); with frame_ms the share adapts to it (0) */
   double start_effort;      /* effort (0..1] of the first frames under a budget (1) */
 } PmVideoSettings;
 
@@ -164,12 +181,20 @@ PmVideo *pm_video_new(void);
 void pm_video_free(PmVideo *v);
 /* The next frame is searched from nothing (flush, seek, discontinuity, new caps). */
 void pm_video_reset(PmVideo *v);
+/* Frees the model and with it the worker threads (a host stopping); the session stays usable
+ * and the next frame starts from nothing. */
+void pm_video_release(PmVideo *v);
 /* Fits the shapes to `in` (warm or cold, as the settings say) and renders them into `out`
  * (which may be `in`, or NULL for no rendering). Returns 0, or -1 with a message. */
 int pm_video_process(PmVideo *v, const PmVideoSettings *s, const PmFrame *in, PmFrame *out, char *err,
                      size_t errlen);
 /* The model behind the last frame (NULL before the first): shapes, score, SVG. */
 const PmModel *pm_video_model(const PmVideo *v);
+/* From any thread: the frame being processed, and every later one until pm_video_resume(),
+ * returns as soon as the search notices (well under a millisecond), with -1 and "interrupted".
+ * For flushes and shutdowns. */
+void pm_video_interrupt(PmVideo *v);
+void pm_video_resume(PmVideo *v);
 
 /* Text helpers shared by the hosts, one grammar for all of them.
  * A colour is 3, 4, 6 or 8 hex digits with an optional leading '#': "rgb", "rgba", "rrggbb",

@@ -186,7 +186,7 @@ void f0r_set_param_value(f0r_instance_t instance, f0r_param_t param, int i) {
     }
     char why[200];
     if (i == P_DEVICE && !strcmp(s, "cuda") && !pm_device_available(PM_DEVICE_CUDA, why, sizeof why))
-      notice(in, i, "device \"cuda\": %.150s; frames pass through unchanged", why);
+      notice(in, i, "%.150s; frames pass through unchanged", why);
     char *copy = dup_string(s);
     if (!copy) return;
     char **slot = i == P_BACKGROUND ? &in->background : &in->device;

@@ -229,19 +229,85 @@ gst_primitive_start (GstBaseTransform * trans)
     return FALSE;
   }
   GST_INFO_OBJECT (self, "search on %s", where);
-  pm_video_free (self->video);
-  self->video = pm_video_new ();
+  if (!self->video) {
+    GST_ELEMENT_ERROR (self, RESOURCE, FAILED, ("Out of memory."), (NULL));
+    return FALSE;
+  }
+  pm_video_reset (self->video);
   self->live_known = FALSE;
   self->frame_index = 0;
-  return self->video != NULL;
+  PROPS_LOCK (self);
+  self->qos_seen = FALSE;
+  self->qos_jitter = 0;
+  PROPS_UNLOCK (self);
+  return TRUE;
 }
 
 static gboolean
 gst_primitive_stop (GstBaseTransform * trans)
 {
+  pm_video_release (GST_PRIMITIVE (trans)->video);
+  return TRUE;
+}
+
+/* Leaving PAUSED must not wait for a long search to end: it is cut short first. */
+static GstStateChangeReturn
+gst_primitive_change_state (GstElement * element, GstStateChange transition)
+{
+  GstPrimitive *self = GST_PRIMITIVE (element);
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+    pm_video_interrupt (self->video);
+  else if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
+    pm_video_resume (self->video);
+  return GST_ELEMENT_CLASS (gst_primitive_parent_class)->change_state (element, transition);
+}
+
+/* A sink that syncs to the clock says how late frames reach it: from then on real time matters. */
+static gboolean
+gst_primitive_src_event (GstBaseTransform * trans, GstEvent * event)
+{
   GstPrimitive *self = GST_PRIMITIVE (trans);
-  pm_video_free (self->video);
-  self->video = NULL;
+  if (GST_EVENT_TYPE (event) == GST_EVENT_QOS) {
+    GstQOSType type;
+    gdouble proportion;
+    GstClockTimeDiff diff;
+    GstClockTime timestamp;
+    gst_event_parse_qos (event, &type, &proportion, &diff, &timestamp);
+    PROPS_LOCK (self);
+    if (!self->qos_seen)
+      GST_INFO_OBJECT (self, "downstream syncs to the clock: keeping up with the frame rate");
+    self->qos_seen = TRUE;
+    self->qos_jitter = diff;
+    PROPS_UNLOCK (self);
+  }
+  return GST_BASE_TRANSFORM_CLASS (gst_primitive_parent_class)->src_event (trans, event);
+}
+
+/* Live: a frame leaves at most a frame duration after it came in (the search keeps to that). */
+static gboolean
+gst_primitive_query (GstBaseTransform * trans, GstPadDirection direction, GstQuery * query)
+{
+  GstPrimitive *self = GST_PRIMITIVE (trans);
+  if (!GST_BASE_TRANSFORM_CLASS (gst_primitive_parent_class)->query (trans, direction, query))
+    return FALSE;
+  if (direction == GST_PAD_SRC && GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
+    gboolean live;
+    GstClockTime min, max;
+    gst_query_parse_latency (query, &live, &min, &max);
+    GstVideoInfo *info = &GST_VIDEO_FILTER (self)->in_info;
+    if (live && GST_VIDEO_INFO_FPS_N (info) > 0 && GST_VIDEO_INFO_FPS_D (info) > 0) {
+      PROPS_LOCK (self);
+      guint budget = self->budget;
+      PROPS_UNLOCK (self);
+      GstClockTime ours = budget ? budget * GST_MSECOND :
+          gst_util_uint64_scale_int (GST_SECOND, GST_VIDEO_INFO_FPS_D (info), GST_VIDEO_INFO_FPS_N (info));
+      min += ours;
+      if (GST_CLOCK_TIME_IS_VALID (max))
+        max += ours;
+      gst_query_set_latency (query, live, min, max);
+      GST_DEBUG_OBJECT (self, "latency %" GST_TIME_FORMAT " of ours", GST_TIME_ARGS (ours));
+    }
+  }
   return TRUE;
 }
 
@@ -250,11 +316,16 @@ gst_primitive_sink_event (GstBaseTransform * trans, GstEvent * event)
 {
   GstPrimitive *self = GST_PRIMITIVE (trans);
   switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_FLUSH_START: /* a seek: the frame being searched is thrown away anyway */
+      pm_video_interrupt (self->video);
+      break;
     case GST_EVENT_FLUSH_STOP:
+      pm_video_resume (self->video);
+      pm_video_reset (self->video);
+      break;
     case GST_EVENT_STREAM_START:
-    case GST_EVENT_SEGMENT:
-      if (self->video)          /* seek, new stream: the old shapes belong to other pictures */
-        pm_video_reset (self->video);
+    case GST_EVENT_SEGMENT:     /* new stream: the old shapes belong to other pictures */
+      pm_video_reset (self->video);
       break;
     default:
       break;
@@ -389,22 +460,29 @@ gst_primitive_transform_frame_ip (GstVideoFilter * filter, GstVideoFrame * frame
   st.scene_threshold = self->scene_threshold;
   guint budget = self->budget;
   gchar *svg_location = g_strdup (self->svg_location);
+  gboolean synced = self->qos_seen;
+  GstClockTimeDiff jitter = self->qos_jitter;
   PROPS_UNLOCK (self);
 
-  /* Live sources must keep their frame rate: by default they get 80% of a frame's time,
-   * starting from a quick search that grows while frames finish early. Files get it all. */
+  /* Real time matters for a live source and for a sink that shows frames on time (it sends
+   * QoS): the frame's work keeps within the frame duration, the search taking what the rest
+   * leaves, starting quick and growing while frames are early. A file written as fast as it
+   * goes gets the full search. */
   if (budget)
     st.budget_ms = budget;
-  else if (self->live) {
-    st.budget_ms = 0.8 * frame_duration (self, frame->buffer) / (gdouble) GST_MSECOND;
+  else if (self->live || synced) {
+    st.frame_ms = frame_duration (self, frame->buffer) / (gdouble) GST_MSECOND;
+    st.late_ms = jitter / (gdouble) GST_MSECOND;
     st.start_effort = 0.25;
   }
   if (GST_BUFFER_FLAG_IS_SET (frame->buffer, GST_BUFFER_FLAG_DISCONT))
     pm_video_reset (self->video);
 
   if (pm_video_process (self->video, &st, &pf, &pf, err, sizeof err) < 0) {
-    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Could not stylize the frame."), ("%s", err));
     g_free (svg_location);
+    if (!strcmp (err, "interrupted"))
+      return GST_FLOW_FLUSHING; /* a flush or a state change cut the search short */
+    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Could not stylize the frame."), ("%s", err));
     return GST_FLOW_ERROR;
   }
 
@@ -504,6 +582,9 @@ gst_primitive_class_init (GstPrimitiveClass * klass)
   trans_class->start = GST_DEBUG_FUNCPTR (gst_primitive_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_primitive_stop);
   trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_primitive_sink_event);
+  trans_class->src_event = GST_DEBUG_FUNCPTR (gst_primitive_src_event);
+  trans_class->query = GST_DEBUG_FUNCPTR (gst_primitive_query);
+  element_class->change_state = GST_DEBUG_FUNCPTR (gst_primitive_change_state);
   trans_class->before_transform = GST_DEBUG_FUNCPTR (gst_primitive_before_transform);
   filter_class->set_info = GST_DEBUG_FUNCPTR (gst_primitive_set_info);
   filter_class->transform_frame_ip = GST_DEBUG_FUNCPTR (gst_primitive_transform_frame_ip);
@@ -526,4 +607,5 @@ gst_primitive_init (GstPrimitive * self)
   self->device = GST_PRIMITIVE_DEVICE_AUTO;
   self->warm_start = TRUE;
   self->scene_threshold = DEFAULT_SCENE_THRESHOLD;
+  self->video = pm_video_new ();
 }

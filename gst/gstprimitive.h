@@ -37,8 +37,14 @@ struct _GstPrimitive {
   guint budget;
   gchar *svg_location;
 
-  /* streaming thread only */
+  /* downstream's quality of service, guarded by the object lock: a sink that syncs to the clock
+   * reports how late frames reach it, and then real time matters */
+  gboolean qos_seen;
+  GstClockTimeDiff qos_jitter;
+
+  /* the element's whole life; stopped from any thread with pm_video_interrupt() */
   PmVideo *video;
+  /* streaming thread only */
   guint64 frame_index;
   gboolean live_known, live;
 };

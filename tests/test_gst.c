@@ -583,6 +583,33 @@ GST_START_TEST(test_several_instances) {
 }
 GST_END_TEST;
 
+/* The largest settings make a frame take minutes: leaving PLAYING, and a flush, must not wait
+ * for it (measured: a few milliseconds; the bound leaves room for a loaded machine). */
+GST_START_TEST(test_stop_is_prompt) {
+  for (int flush = 0; flush < 2; flush++) {
+    GstElement *p = gst_parse_launch("videotestsrc is-live=true ! video/x-raw,width=1280,height=720,framerate=30/1 "
+                                     "! primitive name=f shapes=10000 working-size=1024 ! fakesink name=s sync=false",
+                                     NULL);
+    fail_unless(p != NULL);
+    gst_element_set_state(p, GST_STATE_PLAYING);
+    g_usleep(G_USEC_PER_SEC / 2); /* well inside the first frame's search */
+    gint64 t0 = g_get_monotonic_time();
+    if (flush) {
+      GstElement *f = gst_bin_get_by_name(GST_BIN(p), "f");
+      GstPad *sink = gst_element_get_static_pad(f, "sink");
+      fail_unless(gst_pad_send_event(sink, gst_event_new_flush_start()));
+      fail_unless(gst_pad_send_event(sink, gst_event_new_flush_stop(TRUE)));
+      gst_object_unref(sink), gst_object_unref(f);
+    }
+    fail_unless(gst_element_set_state(p, GST_STATE_NULL) == GST_STATE_CHANGE_SUCCESS);
+    double ms = (g_get_monotonic_time() - t0) / 1000.0;
+    GST_INFO("%s then NULL in %.1f ms", flush ? "flush" : "PLAYING", ms);
+    fail_unless(ms < 1000.0, "stopping took %.1f ms", ms);
+    gst_object_unref(p);
+  }
+}
+GST_END_TEST;
+
 static Suite *primitive_suite(void) {
   Suite *s = suite_create("primitive");
   TCase *tc = tcase_create("general");
@@ -606,6 +633,7 @@ static Suite *primitive_suite(void) {
   tcase_add_test(tc, test_controlled_properties);
   tcase_add_test(tc, test_properties_from_another_thread);
   tcase_add_test(tc, test_several_instances);
+  tcase_add_test(tc, test_stop_is_prompt);
   return s;
 }
 

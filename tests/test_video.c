@@ -2,9 +2,11 @@
  * panning picture, a still picture that settles to bit-identical frames, and a cut that still
  * searches from nothing.
  *
- *   test_video motion|pan|still|cut */
+ *   test_video motion|pan|still|cut|interrupt|deadline */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "check.h"
 #include "internal.h"
@@ -274,9 +276,97 @@ static int test_cut(void) {
   return 0;
 }
 
+typedef struct {
+  PmVideo *v;
+  PmVideoSettings st;
+  Clip c;
+  int rc;
+  double done;
+} Worker;
+
+static void *process_frame(void *arg) {
+  Worker *w = arg;
+  char err[256];
+  w->rc = pm_video_process(w->v, &w->st, &w->c.fin, &w->c.fout, err, sizeof err);
+  w->done = pm_now();
+  return NULL;
+}
+
+/* The largest settings the element allows take minutes a frame: an interrupt from another
+ * thread (a flush, a state change) must end it at once. */
+static int test_interrupt(void) {
+  Worker w;
+  clip_init(&w.c, 1024, 576);
+  static const double a[6] = {0, 0.35, 0, 0, 0, 0.35};
+  view(w.c.in, w.c.w, w.c.h, a, 0, 1);
+  settings(&w.st, 1024);
+  w.st.shapes = 10000;
+  w.v = pm_video_new();
+  pthread_t t;
+  pthread_create(&t, NULL, process_frame, &w);
+  struct timespec pause = {0, 300 * 1000 * 1000};
+  nanosleep(&pause, NULL);
+  double asked = pm_now();
+  pm_video_interrupt(w.v);
+  pthread_join(t, NULL);
+  double took = (w.done - asked) * 1e3;
+  printf("interrupt: the frame returned %.1f ms after the interrupt (rc %d)\n", took, w.rc);
+  CHECK(w.rc == -1, "an interrupted frame must fail (rc %d)", w.rc);
+  CHECK(took < 250.0, "took %.1f ms to stop", took);
+  /* interrupted stays so until resumed; then it works again, from nothing */
+  char err[256];
+  CHECK(pm_video_process(w.v, &w.st, &w.c.fin, &w.c.fout, err, sizeof err) == -1 && !strcmp(err, "interrupted"),
+        "a second frame ran while interrupted");
+  pm_video_resume(w.v);
+  w.st.shapes = 5;
+  w.st.search.working_size = 64;
+  CHECK(pm_video_process(w.v, &w.st, &w.c.fin, &w.c.fout, err, sizeof err) == 0, "after resume: %s", err);
+  CHECK(pm_model_shape_count(pm_video_model(w.v)) == 5, "after resume: %d shapes",
+        pm_model_shape_count(pm_video_model(w.v)));
+  pm_video_free(w.v);
+  clip_free(&w.c);
+  return 0;
+}
+
+/* A budget is a deadline: a cold frame too big for it ends on time with fewer shapes, and the
+ * next frames complete the list. */
+static int test_deadline(void) {
+  Clip c;
+  clip_init(&c, 320, 180);
+  PmVideoSettings st;
+  settings(&st, 256);
+  st.shapes = 400;
+  st.budget_ms = 25;
+  PmVideo *v = pm_video_new();
+  static const double a[6] = {0, 1, 0, 0, 0, 1};
+  view(c.in, c.w, c.h, a, 0, 1);
+  char err[256];
+  double worst = 0.0;
+  int first = 0, last = 0;
+  for (int t = 0; t < 40; t++) {
+    double t0 = pm_now();
+    CHECK(pm_video_process(v, &st, &c.fin, NULL, err, sizeof err) == 0, "%s", err);
+    double ms = (pm_now() - t0) * 1e3;
+    worst = ms > worst ? ms : worst;
+    last = pm_model_shape_count(pm_video_model(v));
+    if (t == 0) first = last;
+  }
+  printf("deadline: 25 ms budget, worst frame %.1f ms; %d shapes after the first frame, %d after 40\n", worst,
+         first, last);
+  /* a search stops within a check interval of its deadline; loading the frame and the
+   * bookkeeping around the search come on top, and this machine is shared */
+  CHECK(worst < 25.0 + 40.0, "a frame took %.1f ms with a 25 ms budget", worst);
+  CHECK(first < 400, "the first frame cannot have searched 400 shapes in 25 ms (%d)", first);
+  CHECK(last > first, "later frames did not add shapes: %d then %d", first, last);
+  pm_video_free(v);
+  clip_free(&c);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   static const struct { const char *name; int (*fn)(void); } tests[] = {
-      {"motion", test_motion}, {"pan", test_pan}, {"still", test_still}, {"cut", test_cut}};
+      {"motion", test_motion}, {"pan", test_pan},           {"still", test_still},
+      {"cut", test_cut},       {"interrupt", test_interrupt}, {"deadline", test_deadline}};
   for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
     if (argc < 2 || !strcmp(argv[1], tests[i].name)) tests[i].fn();
   if (failures) fprintf(stderr, "%d check(s) failed\n", failures);
