@@ -9,12 +9,16 @@
 
 int pm_frame_check(const PmFrame *f, char *err, size_t errlen);
 void pm_working_size(int w, int h, int size, int *ww, int *wh);
-int pm_frame_downscale(const PmFrame *f, int ww, int wh, uint8_t *rgb_out);
+/* The frame down to ww x wh RGB, its rows spread over the pool (NULL: this thread alone). */
+typedef struct PmPool PmPool;
+int pm_frame_downscale(const PmFrame *f, int ww, int wh, uint8_t *rgb_out, PmPool *pool);
 /* The downscale's filter taps for n samples to m (m <= n): tap k of output i weighs sample
- * first + k by w[k]; the weights of output i start at t[0].w + i * pm_taps_max(n, m). */
-typedef struct { int first, count; float *w; } PmTaps;
+ * first + k * step by w[k] (step is the same for every output, and first a multiple of it);
+ * the weights of output i start at t[0].w + i * pm_taps_max(n, m). */
+typedef struct { int first, count, step; float *w; } PmTaps;
 PmTaps *pm_taps_new(int n, int m);
 int pm_taps_max(int n, int m);
+int pm_taps_step(int n, int m);
 void pm_taps_free(PmTaps *t);
 void pm_frame_read_row(const PmFrame *f, int y, uint8_t *rgb);
 void pm_frame_write_packed_row(PmFrame *f, int y, const float *rgb);

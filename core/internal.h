@@ -93,6 +93,7 @@ int pm_device_render(const PmModel *m, PmFrame *out);
 void pm_shape_transform(PmShape *s, const float a[6]);
 
 /* ---- motion between consecutive working images (motion.c) ---- */
+typedef struct PmPool PmPool;
 /* Per-block translations (pixels) left after the global motion, on the previous image's blocks
  * of bs x bs pixels: block (i, j) is dx[j * bw + i]. */
 typedef struct { int bs, bw, bh; float *dx, *dy; } PmMotionField;
@@ -102,7 +103,8 @@ void pm_motion_free(PmMotion *mo);
 int pm_motion_block(int w, int h);
 /* Motion from prev to cur (RGB, the size given to pm_motion_new): the global affine map into a
  * (identity when nothing clearly moved) and the residual block field. */
-const PmMotionField *pm_motion_estimate(PmMotion *mo, const uint8_t *prev, const uint8_t *cur, float a[6]);
+const PmMotionField *pm_motion_estimate(PmMotion *mo, const uint8_t *prev, const uint8_t *cur, float a[6],
+                                        PmPool *pool);
 /* The residual translation of a shape covering these spans (of the previous image): the
  * pixel-weighted median of its blocks' translations, zero when most of it lies on blocks that
  * did not move. `weights` holds bw * bh ints of scratch. */

@@ -541,7 +541,7 @@ static void carry_shapes(PmModel *m) {
     }
   }
   float a[6];
-  const PmMotionField *f = pm_motion_estimate(m->motion, m->prev_target, m->target, a);
+  const PmMotionField *f = pm_motion_estimate(m->motion, m->prev_target, m->target, a, m->pool);
   int global = a[0] != 0.0f || a[3] != 0.0f || a[1] != 1.0f || a[2] != 0.0f || a[4] != 0.0f || a[5] != 1.0f;
   PmSpan *spans = m->scratch[0].spans;
   for (int i = 0; i < m->nshapes; i++) {
@@ -636,7 +636,7 @@ static int downscale(PmModel *m, const PmFrame *f, int ww, int wh) {
   char err[200];
   if (m->dev && m->dev_ops->downscale && m->dev_ops->downscale(m->dev, f, ww, wh, m->target, err, sizeof err) == 0)
     return 0;
-  return pm_frame_downscale(f, ww, wh, m->target);
+  return pm_frame_downscale(f, ww, wh, m->target, m->pool);
 }
 
 int pm_model_load_target(PmModel *m, const PmFrame *f, char *err, size_t errlen) {

@@ -105,15 +105,23 @@ static void halve(const float *src, int sw, float *dst, int dw, int dh) {
     }
 }
 
-static void blur3(const float *src, int w, int h, float *dst) {
-  for (int y = 0; y < h; y++)
+/* 3 x 3 box blur (the edges average what they have), separably: tmp holds w * h floats. */
+static void blur3(const float *src, int w, int h, float *tmp, float *dst) {
+  for (int y = 0; y < h; y++) {
+    const float *r = src + (size_t)y * w;
+    float *o = tmp + (size_t)y * w;
     for (int x = 0; x < w; x++) {
-      float s = 0.0f;
-      int n = 0;
-      for (int j = y > 0 ? y - 1 : y; j <= y + 1 && j < h; j++)
-        for (int i = x > 0 ? x - 1 : x; i <= x + 1 && i < w; i++, n++) s += src[(size_t)j * w + i];
-      dst[(size_t)y * w + x] = s / (float)n;
+      int a = x > 0 ? x - 1 : x, b = x < w - 1 ? x + 1 : x;
+      float s = r[a] + r[b] + (b - a == 2 ? r[x] : 0.0f);
+      o[x] = s / (float)(b - a + 1);
     }
+  }
+  for (int y = 0; y < h; y++) {
+    int a = y > 0 ? y - 1 : y, b = y < h - 1 ? y + 1 : y;
+    const float *ra = tmp + (size_t)a * w, *rb = tmp + (size_t)b * w, *rm = tmp + (size_t)y * w;
+    float *o = dst + (size_t)y * w, n = (float)(b - a + 1);
+    for (int x = 0; x < w; x++) o[x] = (ra[x] + rb[x] + (b - a == 2 ? rm[x] : 0.0f)) / n;
+  }
 }
 
 static void gradients(Level *l) {
@@ -211,10 +219,11 @@ static double residual(const float *a, const float *b, int w, int h, const doubl
 static void refine_affine(const PmMotion *mo, const Level *l, int scale, double *p, int iters, int step) {
   double cx = 0.5 * l->w, cy = 0.5 * l->h;
   const PmMotionField *f = &mo->field;
+  double sigma; /* the scale from where the level starts: later steps only make it smaller */
+  residual(l->l0, l->l1, l->w, l->h, p, step, &sigma);
+  double c = 4.685 * (sigma < 1.0 ? 1.0 : sigma);
   for (int it = 0; it < iters; it++) {
-    double sigma;
-    residual(l->l0, l->l1, l->w, l->h, p, step, &sigma);
-    double c = 4.685 * (sigma < 1.0 ? 1.0 : sigma), H[6][6] = {{0}}, b[6] = {0}, d[6];
+    double H[6][6] = {{0}}, b[6] = {0}, d[6];
     int n = 0;
     for (int y = 1; y < l->h - 1; y += step) {
       int brow = (y * scale / f->bs) * f->bw;
@@ -310,11 +319,20 @@ static float block_cost_at(const float *a, const float *b, int w, int h, int x0,
 }
 
 /* Step 1: every block's own translation. */
-static void match_blocks(PmMotion *mo, int tx, int ty) {
+typedef struct {
+  PmMotion *mo;
+  int tx, ty;
+} MatchJob;
+
+static void match_row(void *ctx, int by, int worker) {
+  (void)worker;
+  MatchJob *job = ctx;
+  PmMotion *mo = job->mo;
+  int tx = job->tx, ty = job->ty;
   const PmMotionField *f = &mo->field;
   const Level *l0 = &mo->lv[0], *l1 = mo->nlevels > 1 ? &mo->lv[1] : NULL;
   int w = mo->w, h = mo->h, bs = f->bs;
-  for (int by = 0; by < f->bh; by++)
+  {
     for (int bx = 0; bx < f->bw; bx++) {
       BlockMatch *b = &mo->blocks[by * f->bw + bx];
       int x0 = bx * bs, y0 = by * bs, cx = tx, cy = ty;
@@ -355,6 +373,13 @@ static void match_blocks(PmMotion *mo, int tx, int ty) {
       b->usable = best < 1e29f && side > 0.5f && side < 1e29f;
       b->inlier = 0;
     }
+  }
+}
+
+/* Step 1 over the pool, a row of blocks a task. */
+static void match_blocks(PmMotion *mo, int tx, int ty, PmPool *pool) {
+  MatchJob job = {mo, tx, ty};
+  pm_pool_run(pool, mo->field.bh, match_row, &job);
 }
 
 /* Step 2a: the affine model that most blocks agree with, by iteratively reweighted least
@@ -469,7 +494,8 @@ static void residual_field(PmMotion *mo, const double *p) {
   }
 }
 
-const PmMotionField *pm_motion_estimate(PmMotion *mo, const uint8_t *prev, const uint8_t *cur, float a[6]) {
+const PmMotionField *pm_motion_estimate(PmMotion *mo, const uint8_t *prev, const uint8_t *cur, float a[6],
+                                        PmPool *pool) {
   int w = mo->w, h = mo->h, top = mo->nlevels - 1;
   PmMotionField *f = &mo->field;
   static const float identity[6] = {0, 1, 0, 0, 0, 1};
@@ -485,7 +511,7 @@ const PmMotionField *pm_motion_estimate(PmMotion *mo, const uint8_t *prev, const
   }
   int tx, ty;
   coarse_translation(&mo->lv[top], &tx, &ty);
-  match_blocks(mo, tx << top, ty << top);
+  match_blocks(mo, tx << top, ty << top, pool);
 
   double p[6] = {0}, id[6] = {0};
   int moved = 0;
@@ -495,7 +521,7 @@ const PmMotionField *pm_motion_estimate(PmMotion *mo, const uint8_t *prev, const
       Level *l = &mo->lv[i];
       gradients(l);
       double q[6] = {p[0] / (1 << i), p[1], p[2], p[3] / (1 << i), p[4], p[5]};
-      refine_affine(mo, l, 1 << i, q, 3, i == 0 && l->w * l->h > 20000 ? 2 : 1);
+      refine_affine(mo, l, 1 << i, q, i == 0 ? 2 : 3, i == 0 && l->w * l->h > 20000 ? 2 : 1);
       memcpy(p, q, sizeof q);
       p[0] *= 1 << i, p[3] *= 1 << i;
     }
@@ -509,8 +535,8 @@ const PmMotionField *pm_motion_estimate(PmMotion *mo, const uint8_t *prev, const
       far = fmax(far, fabs(X - x) + fabs(Y - y));
     }
     if (far > 0.1) {
-      blur3(mo->lv[0].l0, w, h, mo->blur0);
-      blur3(mo->lv[0].l1, w, h, mo->blur1);
+      blur3(mo->lv[0].l0, w, h, mo->lv[0].gx, mo->blur0); /* the gradients are done with */
+      blur3(mo->lv[0].l1, w, h, mo->lv[0].gx, mo->blur1);
       moved = residual(mo->blur0, mo->blur1, w, h, p, 1, NULL) < 0.97 * residual(mo->blur0, mo->blur1, w, h, id, 1, NULL);
     }
   }

@@ -19,9 +19,10 @@ typedef struct {
   PmFrame *out;
 } RenderJob;
 
-static void add_coverage(float *cov, int w, float xa, float xb, float weight) {
-  if (xa < 0.0f) xa = 0.0f;
-  if (xb > (float)w) xb = (float)w;
+/* Coverage of [xa, xb) (output pixels) added to cov, counted only on pixels in [lo, hi). */
+static void add_coverage_in(float *cov, int lo, int hi, float xa, float xb, float weight) {
+  if (xa < (float)lo) xa = (float)lo;
+  if (xb > (float)hi) xb = (float)hi;
   if (!(xb > xa)) return;
   int ia = (int)xa, ib = (int)xb;
   if (ia == ib) {
@@ -30,38 +31,72 @@ static void add_coverage(float *cov, int w, float xa, float xb, float weight) {
   }
   cov[ia] += ((float)(ia + 1) - xa) * weight;
   for (int x = ia + 1; x < ib; x++) cov[x] += weight;
-  if (ib < w) cov[ib] += (xb - (float)ib) * weight;
+  if (ib < hi) cov[ib] += (xb - (float)ib) * weight;
 }
 
+static void blend_coverage(float *acc, const float *cov, int xa, int xb, float a, const float c[3]) {
+  for (int x = xa; x < xb; x++) {
+    float t = a * (cov[x] > 1.0f ? 1.0f : cov[x]);
+    if (t <= 0.0f) continue;
+    float *p = acc + 3 * x;
+    p[0] += (c[0] - p[0]) * t;
+    p[1] += (c[1] - p[1]) * t;
+    p[2] += (c[2] - p[2]) * t;
+  }
+}
+
+/* One output row: the background, then every shape whose box meets the row, composited with
+ * its coverage. Pixels that every sub-scanline covers wholly (the inside of a shape, most of
+ * its pixels) blend at once; only the edges need the coverage sums. */
 static void render_row(const RenderJob *job, int y, float *acc, float *cov) {
   int w = job->out->width;
   for (int x = 0; x < w; x++) memcpy(acc + 3 * x, job->bg, sizeof job->bg);
-  float xs[2 * PM_MAX_INTERVALS];
+  float xs[SUBROWS][2 * PM_MAX_INTERVALS];
+  int k[SUBROWS];
   for (int i = 0; i < job->n; i++) {
     const PmGeo *g = &job->geo[i];
     if (!(g->y1 * job->sy > (float)y && g->y0 * job->sy < (float)(y + 1))) continue;
     float fa = floorf(g->x0 * job->sx), fb = ceilf(g->x1 * job->sx);
     int xa = pm_clamp_to_int(fa, w), xb = pm_clamp_to_int(fb, w);
     if (xa >= xb) continue;
-    memset(cov + xa, 0, sizeof *cov * (size_t)(xb - xa));
-    int hit = 0;
+    int hit = 0, single = 1;
+    float lo = -1e30f, hi = 1e30f; /* where all sub-scanlines are inside (single intervals) */
     for (int j = 0; j < SUBROWS; j++) {
       float ys = ((float)y + ((float)j + 0.5f) / SUBROWS) / job->sy;
-      int k = pm_geo_intervals(g, ys, xs);
-      for (int q = 0; q < k; q++) add_coverage(cov, w, xs[2 * q] * job->sx, xs[2 * q + 1] * job->sx, 1.0f / SUBROWS);
-      hit |= k;
+      k[j] = pm_geo_intervals(g, ys, xs[j]);
+      hit |= k[j];
+      single &= k[j] == 1;
+      if (k[j] == 1) {
+        lo = fmaxf(lo, xs[j][0] * job->sx);
+        hi = fminf(hi, xs[j][1] * job->sx);
+      }
     }
     if (!hit) continue;
-    const uint8_t *c = job->shapes[i].rgba;
-    float a = c[3] / 255.0f, r = c[0], gg = c[1], b = c[2];
-    for (int x = xa; x < xb; x++) {
-      float t = a * (cov[x] > 1.0f ? 1.0f : cov[x]);
-      if (t <= 0.0f) continue;
-      float *p = acc + 3 * x;
-      p[0] += (r - p[0]) * t;
-      p[1] += (gg - p[1]) * t;
-      p[2] += (b - p[2]) * t;
+    const uint8_t *c8 = job->shapes[i].rgba;
+    float a = c8[3] / 255.0f, c[3] = {c8[0], c8[1], c8[2]};
+    /* wholly covered pixels: [in0, in1) */
+    int in0 = xa, in1 = xa;
+    if (single && hi > lo) {
+      in0 = pm_clamp_to_int(ceilf(lo), w), in1 = pm_clamp_to_int(floorf(hi), w);
+      in0 = in0 < xa ? xa : in0, in1 = in1 > xb ? xb : in1;
+      if (in1 < in0) in1 = in0;
     }
+    memset(cov + xa, 0, sizeof *cov * (size_t)(in0 - xa));
+    memset(cov + in1, 0, sizeof *cov * (size_t)(xb - in1));
+    for (int j = 0; j < SUBROWS; j++)
+      for (int q = 0; q < k[j]; q++) {
+        float x0 = xs[j][2 * q] * job->sx, x1 = xs[j][2 * q + 1] * job->sx;
+        add_coverage_in(cov, xa, in0, x0, x1, 1.0f / SUBROWS);
+        add_coverage_in(cov, in1, xb < w ? xb : w, x0, x1, 1.0f / SUBROWS);
+      }
+    blend_coverage(acc, cov, xa, in0, a, c);
+    for (int x = in0; x < in1; x++) {
+      float *p = acc + 3 * x;
+      p[0] += (c[0] - p[0]) * a;
+      p[1] += (c[1] - p[1]) * a;
+      p[2] += (c[2] - p[2]) * a;
+    }
+    blend_coverage(acc, cov, in1, xb, a, c);
   }
 }
 

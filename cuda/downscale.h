@@ -18,6 +18,7 @@ typedef struct {
   const int *xfirst, *xcount, *yfirst, *ycount;
   const float *xw, *yw; /* weights, xmax (ymax) per output column (row) */
   int xmax, ymax;
+  int xstep, ystep; /* the taps sample every step-th pixel (frame.c's pm_taps_step) */
   float *mid;   /* h * ww * 3: the horizontal pass */
   uint8_t *out; /* wh * ww * 3 RGB */
 } PmDownArgs;
@@ -27,7 +28,7 @@ static inline PM_HD void pm_down_h(const PmDownArgs *a, int y, int x) {
   const float *w = a->xw + (size_t)x * a->xmax;
   for (int k = 0; k < a->xcount[x]; k++) {
     uint8_t s[3];
-    pm_read_pixel(a->data, a->stride, a->format, a->layout, a->xfirst[x] + k, y, s);
+    pm_read_pixel(a->data, a->stride, a->format, a->layout, a->xfirst[x] + k * a->xstep, y, s);
     float wk = w[k];
     acc[0] += wk * s[0], acc[1] += wk * s[1], acc[2] += wk * s[2];
   }
@@ -38,7 +39,7 @@ static inline PM_HD void pm_down_h(const PmDownArgs *a, int y, int x) {
 static inline PM_HD void pm_down_v(const PmDownArgs *a, int y, int xc) {
   float acc = 0;
   const float *w = a->yw + (size_t)y * a->ymax;
-  for (int k = 0; k < a->ycount[y]; k++) acc += w[k] * a->mid[(size_t)(a->yfirst[y] + k) * a->ww * 3 + xc];
+  for (int k = 0; k < a->ycount[y]; k++) acc += w[k] * a->mid[(size_t)(a->yfirst[y] + k * a->ystep) * a->ww * 3 + xc];
   a->out[(size_t)y * a->ww * 3 + xc] = pm_clamp8((int)(acc + 0.5f));
 }
 

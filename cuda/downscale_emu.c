@@ -23,6 +23,7 @@ int pm_down_args(PmDownArgs *a, const PmFrame *f, int ww, int wh, void **block, 
     memcpy(yw, ty[0].w, sizeof(float) * (size_t)wh * ymax);
     a->xfirst = xf, a->xcount = xc, a->yfirst = yf, a->ycount = yc, a->xw = xw, a->yw = yw;
     a->xmax = xmax, a->ymax = ymax;
+    a->xstep = tx[0].step, a->ystep = ty[0].step;
     a->format = f->format, a->w = f->width, a->h = f->height, a->ww = ww, a->wh = wh;
     for (int k = 0; k < 3; k++) a->data[k] = f->data[k], a->stride[k] = f->stride[k];
     if (f->format < PM_FORMAT_I420) a->layout = pm_frame_layout(f->format);

@@ -11,7 +11,7 @@ out=${2:-primitive.mp4}
 [ $# -gt 0 ] && shift
 [ $# -gt 0 ] && shift
 if [ -n "$in" ]; then
-  src="filesrc location=\"$in\" ! decodebin ! queue"
+  src="filesrc location=\"$in\" ! decodebin ! queue ! videoconvert"
 else
   src="videotestsrc num-buffers=300 pattern=ball ! video/x-raw,width=640,height=360,framerate=30/1"
 fi

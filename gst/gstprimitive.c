@@ -19,6 +19,8 @@
  */
 #include "gstprimitive.h"
 
+#include <gst/base/gstbasesink.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -375,6 +377,60 @@ frame_to_pm (GstVideoFrame * vf, PmFrame * f)
   return TRUE;
 }
 
+/* Whether the sink downstream shows frames on time (GstBaseSink's sync): followed through
+ * single-output elements and bins, as in playbin's video chain. A branch or an unknown element
+ * says no; QoS events from a syncing sink tell the rest. Known from the first frame, where QoS
+ * only comes after a few. */
+static gboolean
+downstream_syncs (GstPrimitive * self)
+{
+  GstPad *pad = gst_object_ref (GST_BASE_TRANSFORM_SRC_PAD (self));
+  gboolean syncs = FALSE;
+  for (int hop = 0; hop < 32 && pad; hop++) {
+    GstPad *peer = gst_pad_get_peer (pad);
+    gst_object_unref (pad);
+    pad = NULL;
+    while (peer && GST_IS_GHOST_PAD (peer)) { /* into a bin */
+      GstPad *target = gst_ghost_pad_get_target (GST_GHOST_PAD (peer));
+      gst_object_unref (peer);
+      peer = target;
+    }
+    if (!peer)
+      break;
+    if (GST_IS_PROXY_PAD (peer) && !GST_IS_GHOST_PAD (peer)) { /* out of a bin: its src ghost pad */
+      pad = GST_PAD (gst_proxy_pad_get_internal (GST_PROXY_PAD (peer)));
+      gst_object_unref (peer);
+      continue;
+    }
+    GstElement *el = gst_pad_get_parent_element (peer);
+    if (el && GST_IS_BASE_SINK (el)) {
+      syncs = gst_base_sink_get_sync (GST_BASE_SINK (el));
+    } else if (el) {            /* where this input comes out, if at exactly one place */
+      GstIterator *it = gst_pad_iterate_internal_links (peer);
+      GValue v = G_VALUE_INIT;
+      int n = 0;
+      while (it && gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+        if (n++ == 0)
+          pad = gst_object_ref (g_value_get_object (&v));
+        g_value_reset (&v);
+      }
+      g_value_unset (&v);
+      if (it)
+        gst_iterator_free (it);
+      if (n != 1 && pad) {
+        gst_object_unref (pad);
+        pad = NULL;
+      }
+    }
+    gst_object_unref (peer);
+    if (el)
+      gst_object_unref (el);
+  }
+  if (pad)
+    gst_object_unref (pad);
+  return syncs;
+}
+
 /* Live sources must not be slowed below their frame rate; files get the full search. */
 static void
 check_live (GstPrimitive * self)
@@ -386,7 +442,9 @@ check_live (GstPrimitive * self)
   gst_query_unref (q);
   self->live = live;
   self->live_known = TRUE;
-  GST_INFO_OBJECT (self, "%s source", live ? "live" : "non-live");
+  self->sink_syncs = downstream_syncs (self);
+  GST_INFO_OBJECT (self, "%s source, %s", live ? "live" : "non-live",
+      self->sink_syncs ? "the sink shows frames on time" : "no sink known to sync");
 }
 
 static GstClockTime
@@ -470,13 +528,14 @@ gst_primitive_transform_frame_ip (GstVideoFilter * filter, GstVideoFrame * frame
    * goes gets the full search. */
   if (budget)
     st.budget_ms = budget;
-  else if (self->live || synced) {
+  else if (self->live || synced || self->sink_syncs) {
     st.frame_ms = frame_duration (self, frame->buffer) / (gdouble) GST_MSECOND;
     st.late_ms = jitter / (gdouble) GST_MSECOND;
     st.start_effort = 0.25;
   }
-  if (GST_BUFFER_FLAG_IS_SET (frame->buffer, GST_BUFFER_FLAG_DISCONT))
-    pm_video_reset (self->video);
+  /* A DISCONT buffer (a gap: frames dropped upstream, a live source's hiccup) needs no reset:
+   * the picture carried over is what the scene threshold and the warm start judge. Seeks and
+   * new streams come with flushes and segments, which do reset. */
 
   if (pm_video_process (self->video, &st, &pf, &pf, err, sizeof err) < 0) {
     g_free (svg_location);
@@ -565,8 +624,11 @@ gst_primitive_class_init (GstPrimitiveClass * klass)
           "of full scale (0 = never)", 0.0, 1.0, DEFAULT_SCENE_THRESHOLD, ctl));
   g_object_class_install_property (gobject_class, PROP_BUDGET,
       g_param_spec_uint ("budget", "Budget",
-          "Optimisation time per frame in milliseconds; the search effort adapts to it. 0 = automatic: "
-          "80% of the frame duration for live sources, the full search otherwise", 0, 60000, 0, ctl));
+          "Optimisation time per frame in milliseconds, a deadline: the search stops when it is up (a frame "
+          "may then show fewer shapes, completed over the next frames) and its effort adapts. 0 = automatic: "
+          "real time when it matters (a live source, or a sink that shows frames on time: the frame's work "
+          "keeps within the frame duration, adapting to QoS), the full search otherwise (file to file)",
+          0, 60000, 0, ctl));
   g_object_class_install_property (gobject_class, PROP_SVG_LOCATION,
       g_param_spec_string ("svg-location", "SVG location",
           "Write each frame's shapes as SVG to this path. One %d or %0Nd is replaced by the frame number "

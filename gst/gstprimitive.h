@@ -46,7 +46,7 @@ struct _GstPrimitive {
   PmVideo *video;
   /* streaming thread only */
   guint64 frame_index;
-  gboolean live_known, live;
+  gboolean live_known, live, sink_syncs;
 };
 
 GST_ELEMENT_REGISTER_DECLARE (primitive);

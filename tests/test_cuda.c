@@ -238,7 +238,8 @@ static int render_differs(const PmModel *m, int ow, int oh) {
 /* A device's downscale against frame.c's: every format, sizes that shrink, keep and stretch
  * odd, noise in every byte (padding too). Returns the number of cases that differ. */
 static int downscale_differs(const PmDeviceOps *ops, PmDeviceHandle *d) {
-  static const int sizes[][3] = {{131, 97, 64}, {97, 131, 40}, {33, 17, 256}, {1, 1, 256}, {640, 360, 256}};
+  static const int sizes[][3] = {{131, 97, 64},  {97, 131, 40},   {33, 17, 256},
+                                 {1, 1, 256},    {640, 360, 256}, {1931, 1087, 256}}; /* the last: sampled taps */
   PmRng r;
   pm_rng_seed(&r, 21, 0, 0);
   int bad = 0;
@@ -250,7 +251,7 @@ static int downscale_differs(const PmDeviceOps *ops, PmDeviceHandle *d) {
       pm_working_size(w, h, sizes[s][2], &ww, &wh);
       uint8_t *a = malloc((size_t)ww * wh * 3), *b = malloc((size_t)ww * wh * 3);
       char err[256] = "";
-      int ra = pm_frame_downscale(&in.f, ww, wh, a), rb = ops->downscale(d, &in.f, ww, wh, b, err, sizeof err);
+      int ra = pm_frame_downscale(&in.f, ww, wh, a, NULL), rb = ops->downscale(d, &in.f, ww, wh, b, err, sizeof err);
       if (ra || rb || memcmp(a, b, (size_t)ww * wh * 3))
         if (bad++ < 3) fprintf(stderr, "downscale format %d %dx%d -> %dx%d differs %s\n", fmt, w, h, ww, wh, err);
       free(a), free(b), free(in.buf);

@@ -81,7 +81,7 @@ static int test_motion(void) {
     inv[0] = -(inv[1] * m[0] + inv[2] * m[3]);
     inv[3] = -(inv[4] * m[0] + inv[5] * m[3]);
     float e[6];
-    pm_motion_estimate(mo, prev, cur, e);
+    pm_motion_estimate(mo, prev, cur, e, NULL);
     double err = corner_error(e, inv, w, h);
     printf("motion %-12s corner error %.3f px\n", cases[i].name, err);
     CHECK(err < 0.15, "%s: estimated map off by %.3f px at a corner", cases[i].name, err);
@@ -90,7 +90,7 @@ static int test_motion(void) {
   view(cur, w, h, id, 2, 3);
   view(prev, w, h, id, 2, 4);
   float e[6];
-  const PmMotionField *f = pm_motion_estimate(mo, prev, cur, e);
+  const PmMotionField *f = pm_motion_estimate(mo, prev, cur, e, NULL);
   CHECK(e[0] == 0.0f && e[1] == 1.0f && e[2] == 0.0f && e[3] == 0.0f && e[4] == 0.0f && e[5] == 1.0f,
         "noise moved the picture: [%g %g %g %g %g %g]", e[0], e[1], e[2], e[3], e[4], e[5]);
   int moving = 0;
@@ -116,7 +116,7 @@ static int test_motion(void) {
         cur[((size_t)y * w + x + 3) * 3 + k] = v; /* 3 px to the right */
       }
     }
-  f = pm_motion_estimate(mo, prev, cur, e);
+  f = pm_motion_estimate(mo, prev, cur, e, NULL);
   int right = 0, still = 0, blocks = 0;
   for (int by = 0; by < f->bh; by++)
     for (int bx = 0; bx < f->bw; bx++) {
@@ -142,7 +142,7 @@ static int test_motion(void) {
   /* too small to estimate anything: the identity, no crash */
   PmMotion *tiny = pm_motion_new(3, 2);
   uint8_t px[18] = {0};
-  pm_motion_estimate(tiny, px, px, e);
+  pm_motion_estimate(tiny, px, px, e, NULL);
   CHECK(e[1] == 1.0f && e[0] == 0.0f, "tiny images");
   pm_motion_free(tiny);
   free(prev), free(cur);
