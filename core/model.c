@@ -484,6 +484,7 @@ static void list_free(ShapeList *l) { free(l->shapes), free(l->fitted), free(l->
 
 static void list_save(const PmModel *m, ShapeList *l) {
   int n = m->nshapes;
+  if (n == 0) return; /* the model's arrays may not exist yet, and memcpy wants pointers */
   memcpy(l->shapes, m->shapes, sizeof *l->shapes * (size_t)n);
   memcpy(l->fitted, m->fitted, sizeof *l->fitted * (size_t)n);
   memcpy(l->unsettled, m->unsettled, sizeof *l->unsettled * (size_t)n);

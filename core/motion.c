@@ -511,7 +511,7 @@ const PmMotionField *pm_motion_estimate(PmMotion *mo, const uint8_t *prev, const
   }
   int tx, ty;
   coarse_translation(&mo->lv[top], &tx, &ty);
-  match_blocks(mo, tx << top, ty << top, pool);
+  match_blocks(mo, tx * (1 << top), ty * (1 << top), pool);
 
   double p[6] = {0}, id[6] = {0};
   int moved = 0;
