@@ -172,6 +172,9 @@ typedef struct {
                                deterministic (0) */
   double late_ms;           /* how late the last frames reached a sink that syncs (its QoS jitter;
                                negative: early); with frame_ms the share adapts to it (0) */
+  int due_known;            /* with frame_ms: due_ms is known (0) */
+  double due_ms;            /* how long until the sink shows this frame (negative: it is late
+                               already); the frame's work keeps within this too (0) */
   double start_effort;      /* effort (0..1] of the first frames under a budget (1) */
 } PmVideoSettings;
 

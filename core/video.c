@@ -12,6 +12,7 @@
 #define REFINE_TRIES 48
 #define REPLACE_ROUNDS 4
 #define WARM_SEARCH_DIVISOR 3
+#define EFFORT_MIN 0.05
 
 struct PmVideo {
   PmModel *model;
@@ -21,7 +22,7 @@ struct PmVideo {
   unsigned long long frames_since_key;
   double effort;   /* 0..1: the search effort under a time limit, adapted frame by frame */
   double share;    /* of frame_ms that a frame's work may take, adapted to lateness */
-  double other_ms; /* a frame's work outside the search (loading, motion, render), averaged */
+  double other_ms; /* a frame's work outside the search's allowance, its recent worst */
   atomic_int interrupted;
 };
 
@@ -29,6 +30,8 @@ struct PmVideo {
  * goes above it nor below the floor, however early or late the frames arrive. */
 #define SHARE_START 0.8
 #define SHARE_MIN 0.3
+#define DUE_MARGIN_MS 2.0
+#define NEAR_LATE 0.1
 
 void pm_video_settings_init(PmVideoSettings *s) {
   memset(s, 0, sizeof *s);
@@ -82,10 +85,15 @@ static int max_int(int a, int b) { return a > b ? a : b; }
 static double search_limit(PmVideo *v, const PmVideoSettings *st) {
   if (st->budget_ms > 0.0) return st->budget_ms;
   if (!(st->frame_ms > 0.0)) return 0.0;
-  /* late frames shrink the share quickly, early ones give it back slowly */
-  if (st->late_ms > 0.0) v->share = v->share * 0.9 > SHARE_MIN ? v->share * 0.9 : SHARE_MIN;
+  /* late frames, and frames that were nearly so, shrink the share quickly (a decoder drops the
+   * next frame at the slightest lateness), early ones give it back slowly */
+  if (st->late_ms > -NEAR_LATE * st->frame_ms) v->share = v->share * 0.9 > SHARE_MIN ? v->share * 0.9 : SHARE_MIN;
   else if (st->late_ms < -0.25 * st->frame_ms) v->share = v->share + 0.01 < SHARE_START ? v->share + 0.01 : SHARE_START;
-  double left = v->share * st->frame_ms - v->other_ms;
+  double allowed = v->share * st->frame_ms;
+  /* a frame that arrives late (slow decoding before it, a late frame before that) has less
+   * left; a margin keeps it from arriving just late, which a sink's QoS would punish */
+  if (st->due_known && st->due_ms - DUE_MARGIN_MS < allowed) allowed = st->due_ms - DUE_MARGIN_MS;
+  double left = allowed - v->other_ms;
   return left > 1.0 ? left : 1.0; /* a few evaluations at least: the list can still top up */
 }
 
@@ -156,19 +164,23 @@ int pm_video_process(PmVideo *v, const PmVideoSettings *st, const PmFrame *in, P
   }
   double spent = (pm_now() - t_search) * 1e3;
   if (limit > 0.0) {
+    /* aim at a frame's work that just completes: a search cut at its deadline leaves shapes
+     * unrefined and nothing replaced, while one far inside it could have searched harder */
     if (hit_deadline || spent > limit) {
-      double f = limit / (spent > limit ? spent : limit) * 0.7;
-      v->effort *= f < 0.5 ? 0.5 : f;
-      if (v->effort < 0.02) v->effort = 0.02;
-    } else if (spent < limit / 2) {
-      v->effort = v->effort * 1.2 > 1.0 ? 1.0 : v->effort * 1.2;
+      double f = spent > limit ? limit / spent : 0.85;
+      v->effort *= f < 0.5 ? 0.5 : f > 0.85 ? 0.85 : f;
+      if (v->effort < EFFORT_MIN) v->effort = EFFORT_MIN;
+    } else if (spent < 0.6 * limit) {
+      v->effort = v->effort * 1.15 > 1.0 ? 1.0 : v->effort * 1.15;
     }
   }
   if (out && pm_render(v->model, out) < 0) {
     snprintf(err, errlen, "cannot render into a %dx%d frame", out->width, out->height);
     return -1;
   }
-  double other = (pm_now() - t0) * 1e3 - spent;
-  v->other_ms = v->other_ms > 0.0 ? 0.8 * v->other_ms + 0.2 * other : other;
+  /* the work beyond the search's allowance: loading, render, and a search's overshoot past its
+   * deadline. A frame is late for its worst case, not its mean: a rise counts at once, a fall slowly */
+  double other = (pm_now() - t0) * 1e3 - (limit > 0.0 && spent > limit ? limit : spent);
+  v->other_ms = other > v->other_ms ? other : 0.9 * v->other_ms + 0.1 * other;
   return 0;
 }

@@ -20,6 +20,7 @@
 #include "gstprimitive.h"
 
 #include <gst/base/gstbasesink.h>
+#include <math.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -241,6 +242,7 @@ gst_primitive_start (GstBaseTransform * trans)
   PROPS_LOCK (self);
   self->qos_seen = FALSE;
   self->qos_jitter = 0;
+  self->latency = 0;
   PROPS_UNLOCK (self);
   return TRUE;
 }
@@ -280,6 +282,12 @@ gst_primitive_src_event (GstBaseTransform * trans, GstEvent * event)
       GST_INFO_OBJECT (self, "downstream syncs to the clock: keeping up with the frame rate");
     self->qos_seen = TRUE;
     self->qos_jitter = diff;
+    PROPS_UNLOCK (self);
+  } else if (GST_EVENT_TYPE (event) == GST_EVENT_LATENCY) {
+    GstClockTime latency;
+    gst_event_parse_latency (event, &latency);
+    PROPS_LOCK (self);
+    self->latency = latency;
     PROPS_UNLOCK (self);
   }
   return GST_BASE_TRANSFORM_CLASS (gst_primitive_parent_class)->src_event (trans, event);
@@ -458,6 +466,29 @@ frame_duration (GstPrimitive * self, GstBuffer * buf)
   return GST_SECOND / 30;
 }
 
+/* How long until a sink that syncs shows this frame: its running time plus the pipeline's latency,
+ * less the clock's now. Work upstream (decoding, in the same thread) and a late previous frame
+ * leave less of the frame duration than it says; this sees both. FALSE with no clock or times. */
+static gboolean
+time_to_due (GstPrimitive * self, GstBuffer * buf, GstClockTime latency, gdouble * due_ms)
+{
+  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
+  if (!GST_BUFFER_PTS_IS_VALID (buf) || trans->segment.format != GST_FORMAT_TIME)
+    return FALSE;
+  GstClockTime running = gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME, GST_BUFFER_PTS (buf));
+  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
+  if (!clock || !GST_CLOCK_TIME_IS_VALID (running)) {
+    if (clock)
+      gst_object_unref (clock);
+    return FALSE;
+  }
+  GstClockTime now = gst_clock_get_time (clock);
+  GstClockTime base = gst_element_get_base_time (GST_ELEMENT (self));
+  gst_object_unref (clock);
+  *due_ms = GST_CLOCK_DIFF (now, base + running + latency) / (gdouble) GST_MSECOND;
+  return TRUE;
+}
+
 static GstFlowReturn
 write_svg (GstPrimitive * self, const PmModel * model, const gchar * pattern, guint64 index, gint w, gint h)
 {
@@ -520,6 +551,7 @@ gst_primitive_transform_frame_ip (GstVideoFilter * filter, GstVideoFrame * frame
   gchar *svg_location = g_strdup (self->svg_location);
   gboolean synced = self->qos_seen;
   GstClockTimeDiff jitter = self->qos_jitter;
+  GstClockTime latency = self->latency;
   PROPS_UNLOCK (self);
 
   /* Real time matters for a live source and for a sink that shows frames on time (it sends
@@ -532,6 +564,9 @@ gst_primitive_transform_frame_ip (GstVideoFilter * filter, GstVideoFrame * frame
     st.frame_ms = frame_duration (self, frame->buffer) / (gdouble) GST_MSECOND;
     st.late_ms = jitter / (gdouble) GST_MSECOND;
     st.start_effort = 0.25;
+    st.due_known = time_to_due (self, frame->buffer, latency, &st.due_ms);
+    GST_LOG_OBJECT (self, "real time: frame %.1f ms, late %.1f ms, due in %.1f ms", st.frame_ms, st.late_ms,
+        st.due_known ? st.due_ms : NAN);
   }
   /* A DISCONT buffer (a gap: frames dropped upstream, a live source's hiccup) needs no reset:
    * the picture carried over is what the scene threshold and the warm start judge. Seeks and

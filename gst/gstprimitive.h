@@ -41,6 +41,7 @@ struct _GstPrimitive {
    * reports how late frames reach it, and then real time matters */
   gboolean qos_seen;
   GstClockTimeDiff qos_jitter;
+  GstClockTime latency; /* the pipeline's, from its LATENCY event: a live sink shows a frame that late */
 
   /* the element's whole life; stopped from any thread with pm_video_interrupt() */
   PmVideo *video;
