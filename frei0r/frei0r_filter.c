@@ -10,6 +10,7 @@
  * understood: hosts give a filter no other way to report. */
 #include <frei0r.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,7 @@ typedef struct {
   double v[P_COUNT]; /* the doubles as set, clamped to 0..1 */
   char *background, *device;
   PmVideo *video;
+  pthread_mutex_t busy; /* held while a frame is made, so a destruct from another thread waits */
   double last_time, last_step;
   int have_time;
   unsigned noticed; /* one bit per parameter: its notice has been printed */
@@ -88,6 +90,7 @@ f0r_instance_t f0r_construct(unsigned int width, unsigned int height) {
   if (!in) return NULL;
   in->width = width;
   in->height = height;
+  pthread_mutex_init(&in->busy, NULL);
   /* defaults: 100 triangles, alpha 128, working size 256, warm start, scene threshold 0.25 */
   in->v[P_SHAPES] = 0.1;
   in->v[P_SHAPE] = 0.1;
@@ -106,9 +109,15 @@ f0r_instance_t f0r_construct(unsigned int width, unsigned int height) {
   return in;
 }
 
+/* An editor that closes a project may destroy an instance from another thread while a frame is
+ * being made, and a frame at the largest settings takes minutes: it is cut short first. */
 void f0r_destruct(f0r_instance_t instance) {
   Instance *in = instance;
   if (!in) return;
+  pm_video_interrupt(in->video);
+  pthread_mutex_lock(&in->busy);
+  pthread_mutex_unlock(&in->busy);
+  pthread_mutex_destroy(&in->busy);
   pm_video_free(in->video);
   free(in->background);
   free(in->device);
@@ -247,6 +256,8 @@ void f0r_update(f0r_instance_t instance, double time, const uint32_t *inframe, u
   PmFrame src = {PM_FORMAT_RGBA, (int)in->width, (int)in->height, {(uint8_t *)inframe, NULL, NULL}, {stride, 0, 0}};
   PmFrame dst = {PM_FORMAT_RGBA, (int)in->width, (int)in->height, {(uint8_t *)outframe, NULL, NULL}, {stride, 0, 0}};
   char err[256];
+  pthread_mutex_lock(&in->busy);
   if (pm_video_process(in->video, &st, &src, &dst, err, sizeof err) < 0 && outframe != inframe)
     memcpy(outframe, inframe, bytes); /* nothing better to show; the host has no error channel */
+  pthread_mutex_unlock(&in->busy);
 }
