@@ -226,7 +226,9 @@ GST_START_TEST(test_properties_while_playing) {
       {"shape", "rectangle"}, {"alpha", "0"}, {"alpha", "255"}, {"working-size", "64"}, {"working-size", "300"},
       {"seed", "99"}, {"threads", "1"}, {"threads", "3"}, {"background", "#ff8800"}, {"background", "avg"},
       {"warm-start", "false"}, {"warm-start", "true"}, {"keyframe-interval", "2"}, {"scene-threshold", "0.01"},
-      {"scene-threshold", "0"}, {"budget", "5"}, {"budget", "0"}, {"svg-location", svg}, {"shapes", "3"}};
+      {"scene-threshold", "0"}, {"budget", "5"}, {"budget", "0"},
+      {"budget", "60000"} /* a full search again: the count below is exact however slow the machine */,
+      {"svg-location", svg}, {"shapes", "3"}};
   int frames = 0;
   GstElement *e = gst_harness_find_element(hn, "primitive");
   for (guint i = 0; i < G_N_ELEMENTS(changes); i++) {
@@ -529,15 +531,19 @@ GST_START_TEST(test_properties_from_another_thread) {
   GstHarness *hn = make_harness("shapes=4", "I420", 64, 48);
   Storm s = {gst_harness_find_element(hn, "primitive"), 0, 0};
   GThread *t = g_thread_new("storm", property_storm, &s);
+  guint most = 0;
   for (int i = 0; i < 60; i++) {
     GstBuffer *in = make_frame("I420", 64, 48, i % 7);
     gsize size = gst_buffer_get_size(in);
     GstBuffer *out = gst_harness_push_and_pull(hn, in);
     fail_unless(out != NULL && gst_buffer_get_size(out) == size);
     GstPrimitiveMeta *m = gst_primitive_meta_find(out);
-    fail_unless(m && m->n_shapes >= 1 && m->n_shapes <= 10, "%u shapes", m ? m->n_shapes : 0);
+    /* a budget is a deadline: a frame searched from nothing may end with none yet (sanitizers) */
+    fail_unless(m && m->n_shapes <= 10, "%u shapes", m ? m->n_shapes : 0);
+    most = MAX(most, m->n_shapes);
     gst_buffer_unref(out);
   }
+  fail_unless(most >= 1, "no frame had a shape");
   g_atomic_int_set(&s.stop, 1);
   g_thread_join(t);
   fail_unless(g_atomic_int_get(&s.changes) > 1, "the other thread never ran");
