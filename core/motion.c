@@ -318,12 +318,12 @@ static float block_cost_at(const float *a, const float *b, int w, int h, int x0,
   return n ? s / n : 1e30f;
 }
 
-/* Step 1: every block's own translation. */
 typedef struct {
   PmMotion *mo;
   int tx, ty;
 } MatchJob;
 
+/* Step 1: every block's own translation, for one row of blocks (a task). */
 static void match_row(void *ctx, int by, int worker) {
   (void)worker;
   MatchJob *job = ctx;
@@ -332,47 +332,45 @@ static void match_row(void *ctx, int by, int worker) {
   const PmMotionField *f = &mo->field;
   const Level *l0 = &mo->lv[0], *l1 = mo->nlevels > 1 ? &mo->lv[1] : NULL;
   int w = mo->w, h = mo->h, bs = f->bs;
-  {
-    for (int bx = 0; bx < f->bw; bx++) {
-      BlockMatch *b = &mo->blocks[by * f->bw + bx];
-      int x0 = bx * bs, y0 = by * bs, cx = tx, cy = ty;
-      if (l1) { /* half resolution around the coarse translation */
-        float best = 1e30f;
-        int hx = (int)lrint(tx / 2.0), hy = (int)lrint(ty / 2.0), R = BLOCK_SEARCH;
-        for (int dy = hy - R; dy <= hy + R; dy++)
-          for (int dx = hx - R; dx <= hx + R; dx++) {
-            float c = block_cost(l1->l0, l1->l1, l1->w, l1->h, x0 / 2, y0 / 2, bs / 2, dx, dy);
-            if (c < best || (c == best && abs(dx) + abs(dy) < abs(cx / 2) + abs(cy / 2)))
-              best = c, cx = 2 * dx, cy = 2 * dy;
-          }
-      }
-      /* full resolution: walk downhill until the best of the 3 x 3 is its centre */
-      float cost[3][3], best = 1e30f;
-      int ex = cx, ey = cy;
-      for (int walk = 0; walk < 4; walk++) {
-        cx = ex, cy = ey;
-        for (int dy = -1; dy <= 1; dy++)
-          for (int dx = -1; dx <= 1; dx++) {
-            float c = block_cost(l0->l0, l0->l1, w, h, x0, y0, bs, cx + dx, cy + dy);
-            cost[dy + 1][dx + 1] = c;
-            if (c < best) best = c, ex = cx + dx, ey = cy + dy;
-          }
-        if (ex == cx && ey == cy) break;
-      }
-      b->vx = (float)ex, b->vy = (float)ey, b->cost = best;
-      /* texture: moving one pixel off the best must cost clearly more, in both directions */
-      float side = 1e30f;
-      if (ex == cx && ey == cy) {
-        float l = cost[1][0], r = cost[1][2], m = cost[1][1], u = cost[0][1], d = cost[2][1];
-        side = fminf(fminf(l, r), fminf(u, d)) - m;
-        float den = l - 2.0f * m + r;
-        if (den > 1e-6f) b->vx += pm_clampf(0.5f * (l - r) / den, -0.5f, 0.5f);
-        den = u - 2.0f * m + d;
-        if (den > 1e-6f) b->vy += pm_clampf(0.5f * (u - d) / den, -0.5f, 0.5f);
-      }
-      b->usable = best < 1e29f && side > 0.5f && side < 1e29f;
-      b->inlier = 0;
+  for (int bx = 0; bx < f->bw; bx++) {
+    BlockMatch *b = &mo->blocks[by * f->bw + bx];
+    int x0 = bx * bs, y0 = by * bs, cx = tx, cy = ty;
+    if (l1) { /* half resolution around the coarse translation */
+      float best = 1e30f;
+      int hx = (int)lrint(tx / 2.0), hy = (int)lrint(ty / 2.0), R = BLOCK_SEARCH;
+      for (int dy = hy - R; dy <= hy + R; dy++)
+        for (int dx = hx - R; dx <= hx + R; dx++) {
+          float c = block_cost(l1->l0, l1->l1, l1->w, l1->h, x0 / 2, y0 / 2, bs / 2, dx, dy);
+          if (c < best || (c == best && abs(dx) + abs(dy) < abs(cx / 2) + abs(cy / 2)))
+            best = c, cx = 2 * dx, cy = 2 * dy;
+        }
     }
+    /* full resolution: walk downhill until the best of the 3 x 3 is its centre */
+    float cost[3][3], best = 1e30f;
+    int ex = cx, ey = cy;
+    for (int walk = 0; walk < 4; walk++) {
+      cx = ex, cy = ey;
+      for (int dy = -1; dy <= 1; dy++)
+        for (int dx = -1; dx <= 1; dx++) {
+          float c = block_cost(l0->l0, l0->l1, w, h, x0, y0, bs, cx + dx, cy + dy);
+          cost[dy + 1][dx + 1] = c;
+          if (c < best) best = c, ex = cx + dx, ey = cy + dy;
+        }
+      if (ex == cx && ey == cy) break;
+    }
+    b->vx = (float)ex, b->vy = (float)ey, b->cost = best;
+    /* texture: moving one pixel off the best must cost clearly more, in both directions */
+    float side = 1e30f;
+    if (ex == cx && ey == cy) {
+      float l = cost[1][0], r = cost[1][2], m = cost[1][1], u = cost[0][1], d = cost[2][1];
+      side = fminf(fminf(l, r), fminf(u, d)) - m;
+      float den = l - 2.0f * m + r;
+      if (den > 1e-6f) b->vx += pm_clampf(0.5f * (l - r) / den, -0.5f, 0.5f);
+      den = u - 2.0f * m + d;
+      if (den > 1e-6f) b->vy += pm_clampf(0.5f * (u - d) / den, -0.5f, 0.5f);
+    }
+    b->usable = best < 1e29f && side > 0.5f && side < 1e29f;
+    b->inlier = 0;
   }
 }
 
