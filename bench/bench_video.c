@@ -134,8 +134,8 @@ static int run(const char *source, const PmImage *img, const PmImage *clip, int 
       GST_BUFFER_DURATION(buf) = GST_SECOND / 30;
       gst_app_src_push_buffer(GST_APP_SRC(src), buf);
     }
-    /* a minute is far more than any frame takes: a pipeline that failed must not hang the bench */
-    GstSample *s = gst_app_sink_try_pull_sample(sink, 60 * GST_SECOND);
+    /* ten minutes: far more than any frame takes, even under valgrind; a failed pipeline must not hang the bench */
+    GstSample *s = gst_app_sink_try_pull_sample(sink, 600 * GST_SECOND);
     if (!s) {
       GstMessage *msg = gst_bus_pop_filtered(GST_ELEMENT_BUS(pipe), GST_MESSAGE_ERROR);
       if (msg) {
