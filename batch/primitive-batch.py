@@ -133,7 +133,7 @@ def parse_settings(items):
     try:
         threads = int(props["threads"])
         working = int(props.get("working-size", "256"))
-        scene = float(props.get("scene-threshold", "0.25"))
+        scene = float(props.get("scene-threshold", "0.15"))  # the element's default (core/primitive.h)
         key = int(props.get("keyframe-interval", "0"))
         budget = float(props.get("budget", "0"))
     except ValueError as e:

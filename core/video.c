@@ -39,7 +39,7 @@ void pm_video_settings_init(PmVideoSettings *s) {
   s->search.threads = 0;
   s->shapes = 100;
   s->warm_start = 1;
-  s->scene_threshold = 0.25;
+  s->scene_threshold = PM_SCENE_THRESHOLD_DEFAULT;
   s->start_effort = 1.0;
 }
 

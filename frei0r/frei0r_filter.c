@@ -91,14 +91,14 @@ f0r_instance_t f0r_construct(unsigned int width, unsigned int height) {
   in->width = width;
   in->height = height;
   pthread_mutex_init(&in->busy, NULL);
-  /* defaults: 100 triangles, alpha 128, working size 256, warm start, scene threshold 0.25 */
+  /* defaults: 100 triangles, alpha 128, working size 256, warm start, the core's scene threshold */
   in->v[P_SHAPES] = 0.1;
   in->v[P_SHAPE] = 0.1;
   in->v[P_ALPHA] = 128.0 / 255.0;
   in->v[P_WORKING_SIZE] = 0.256;
   in->v[P_SEED] = 0.000001;
   in->v[P_WARM_START] = 1.0;
-  in->v[P_SCENE_THRESHOLD] = 0.25;
+  in->v[P_SCENE_THRESHOLD] = PM_SCENE_THRESHOLD_DEFAULT;
   in->background = dup_string("avg");
   in->device = dup_string("auto");
   in->video = pm_video_new();
