@@ -1003,7 +1003,7 @@ def parse_args(argv):
     where.add_argument("--local", action="store_true", help="run as local processes (default without Slurm)")
     ap.add_argument("-j", "--jobs", type=int, help="local: processes at once (default: cores / threads)")
     ap.add_argument("--segment-seconds", type=float, default=30.0, help="video: segment length where no scene change is near (30)")
-    ap.add_argument("--fade", type=int, default=12, help="video: frames blended at a join that is not a scene change (12)")
+    ap.add_argument("--fade", type=int, default=30, help="video: frames blended at a join that is not a scene change (30)")
     ap.add_argument("--pre-roll", type=int, default=0, help="video: extra frames run and dropped before a faded join (0)")
     ap.add_argument("--cut-change", type=float, default=0.1,
                     help="video: a change of the picture (share of full scale) that hides a join without a fade (0.1)")

@@ -12,10 +12,12 @@ cd "$tmp" || exit 1
 export SLURM_CONF="$tmp/no-slurm.conf" # no cluster here, whatever the machine has: local processes
 sh "$here/clip.sh" clip.mp4 320 180 4 20 || { echo "cannot make the test clip"; exit 1; }
 S="shapes=20 working-size=128"
+# the clip's 1-second segments are planned around a 12-frame fade (the default, 30, needs 62 frames)
+F="--fade 12"
 
 # 1. A run with one task killed part-way: it fails, keeps the finished segments, and the re-run
 #    does only the missing one.
-$batch clip.mp4 -o a.mkv $S --segment-seconds 1 -j 1 --keep --progress-every 1 >run1.log 2>&1 &
+$batch clip.mp4 -o a.mkv $S --segment-seconds 1 $F -j 1 --keep --progress-every 1 >run1.log 2>&1 &
 driver=$!
 # like a crashed machine: the worker and everything it started (its process group)
 kill_task() { kill -9 -- "-$(json_field "$1" pid)"; }
@@ -27,7 +29,7 @@ check "the failure says how to go on" grep -q "run the same command again" run1.
 check "without Slurm the segments run as local processes" grep -q "as local processes, 1 at a time" run1.log
 kept=$(ls a.mkv.batch/segments/*/done.json)
 before=$(cat $kept | md5sum)
-$batch clip.mp4 -o a.mkv $S --segment-seconds 1 -j 1 --keep >run2.log 2>&1
+$batch clip.mp4 -o a.mkv $S --segment-seconds 1 $F -j 1 --keep >run2.log 2>&1
 check "the re-run completes" [ $? -eq 0 ]
 if grep -q "3 of 4 segments already done" run2.log; then
   ok "the re-run redoes only the missing segment"
@@ -63,11 +65,11 @@ hard=$(python3 -c "import json; print(json.load(open('hard.json'))['change']['ra
 check "a hard split shows a jump the measure catches ($hard > 1.5)" python3 -c "import sys; sys.exit(not $hard > 1.5)"
 
 # a scene change under the element's scene-threshold is still a join without a fade
-$batch clip.mp4 -o d.mkv $S scene-threshold=0.5 --segment-seconds 1 --dry-run >dry.txt 2>&1
+$batch clip.mp4 -o d.mkv $S scene-threshold=0.5 --segment-seconds 1 $F --dry-run >dry.txt 2>&1
 check "a change of scene the element keeps warm across is a cut without a fade" grep -q "frames 40\.\..*cut scene" dry.txt
 
 # 3. Clean-up: without --keep nothing but the output is left.
-$batch clip.mp4 -o x.mp4 $S --segment-seconds 2 >x.log 2>&1
+$batch clip.mp4 -o x.mp4 $S --segment-seconds 2 $F >x.log 2>&1
 check "x264 in MP4 works" [ $? -eq 0 ]
 check "x264 in MP4 has 80 frames" [ "$(packets x.mp4 v:0)" = 80 ]
 check "x264 in MP4 decodes without errors" [ -z "$(ffmpeg -nostdin -v error -i x.mp4 -f null - 2>&1)" ]

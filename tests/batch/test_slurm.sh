@@ -21,9 +21,11 @@ export SLURM_CONF=$conf
 ok "a one-node cluster is up in $(($(date +%s) - t0)) s"
 sh "$here/clip.sh" clip.mp4 320 180 4 20 || { echo "cannot make the test clip"; exit 1; }
 S="shapes=20 working-size=128"
+# the clip's 1-second segments are planned around a 12-frame fade (the default, 30, needs 62 frames)
+F="--fade 12"
 
 # 1. A job array with one task cancelled part-way; the re-run submits only that segment.
-$batch clip.mp4 -o s.mkv $S --segment-seconds 1 --slurm --keep --progress-every 1 >run1.log 2>&1 &
+$batch clip.mp4 -o s.mkv $S --segment-seconds 1 $F --slurm --keep --progress-every 1 >run1.log 2>&1 &
 driver=$!
 # SIGKILL to the task's processes through Slurm, as when a program crashes (a plain scancel sends
 # SIGCONT first, which would let the stopped worker run on for a moment)
@@ -33,7 +35,7 @@ wait $driver
 rc=$?
 check "a killed array task (segment ${killed:-none}) fails the run (exit $rc)" [ -n "$killed" -a $rc -eq 1 ]
 check "the run submitted a job array of 4 tasks" grep -q "submitted job array [0-9]* (4 tasks" run1.log
-$batch clip.mp4 -o s.mkv $S --segment-seconds 1 --slurm --keep >run2.log 2>&1
+$batch clip.mp4 -o s.mkv $S --segment-seconds 1 $F --slurm --keep >run2.log 2>&1
 check "the re-run completes" [ $? -eq 0 ]
 if grep -q "3 of 4 segments already done" run2.log && grep -q "submitted job array [0-9]* (1 task," run2.log; then
   ok "the re-run submits only the missing segment"
@@ -46,7 +48,7 @@ check "the join has the input's audio" [ "$(packets s.mkv a:0)" = "$(packets cli
 check "each task asked for 1 cpu (threads=1)" grep -q "1 cpus each" run1.log
 
 # 2. The same settings as local processes: the same frames, bit for bit.
-$batch clip.mp4 -o l.mkv $S --segment-seconds 1 --local >local.log 2>&1
+$batch clip.mp4 -o l.mkv $S --segment-seconds 1 $F --local >local.log 2>&1
 check "the local run completes" [ $? -eq 0 ]
 a=$(frames_md5 s.mkv | md5sum) b=$(frames_md5 l.mkv | md5sum)
 check "Slurm (with a re-run) and local processes give bit-identical frames" \
