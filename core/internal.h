@@ -85,6 +85,10 @@ extern const PmDeviceOps pm_emulated_device_ops __attribute__((weak));
 /* Opens what `kind` asks for: 0 with *ops and *dev set (both NULL for the CPU; `note` says where
  * the search runs and, after AUTO fell back, why), or -1 with the reason in note. */
 int pm_device_open(PmDevice kind, const PmDeviceOps **ops, PmDeviceHandle **dev, char *note, size_t len);
+/* Sub-scanlines per output row of the anti-aliased render, on the CPU and on the device alike
+ * (the two give the same bytes). */
+#define PM_RENDER_SUBROWS 4
+
 /* pm_render() on the model's device: 0, or -1 when the model has none or it failed. */
 int pm_device_render(const PmModel *m, PmFrame *out);
 

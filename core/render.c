@@ -1,13 +1,12 @@
 /* Anti-aliased rendering at any output size. Rows are independent: each output row starts
  * from the background and composites every shape whose box meets it, with coverage from
- * SUBROWS sub-scanlines and exact horizontal overlap. Rows run in parallel on the pool. */
+ * PM_RENDER_SUBROWS sub-scanlines and exact horizontal overlap. Rows run in parallel on the pool. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "frame.h"
 #include "internal.h"
 
-#define SUBROWS 4
 #define ROWS_PER_TASK 16
 
 typedef struct {
@@ -51,8 +50,8 @@ static void blend_coverage(float *acc, const float *cov, int xa, int xb, float a
 static void render_row(const RenderJob *job, int y, float *acc, float *cov) {
   int w = job->out->width;
   for (int x = 0; x < w; x++) memcpy(acc + 3 * x, job->bg, sizeof job->bg);
-  float xs[SUBROWS][2 * PM_MAX_INTERVALS];
-  int k[SUBROWS];
+  float xs[PM_RENDER_SUBROWS][2 * PM_MAX_INTERVALS];
+  int k[PM_RENDER_SUBROWS];
   for (int i = 0; i < job->n; i++) {
     const PmGeo *g = &job->geo[i];
     if (!(g->y1 * job->sy > (float)y && g->y0 * job->sy < (float)(y + 1))) continue;
@@ -61,8 +60,8 @@ static void render_row(const RenderJob *job, int y, float *acc, float *cov) {
     if (xa >= xb) continue;
     int hit = 0, single = 1;
     float lo = -1e30f, hi = 1e30f; /* where all sub-scanlines are inside (single intervals) */
-    for (int j = 0; j < SUBROWS; j++) {
-      float ys = ((float)y + ((float)j + 0.5f) / SUBROWS) / job->sy;
+    for (int j = 0; j < PM_RENDER_SUBROWS; j++) {
+      float ys = ((float)y + ((float)j + 0.5f) / PM_RENDER_SUBROWS) / job->sy;
       k[j] = pm_geo_intervals(g, ys, xs[j]);
       hit |= k[j];
       single &= k[j] == 1;
@@ -83,11 +82,11 @@ static void render_row(const RenderJob *job, int y, float *acc, float *cov) {
     }
     memset(cov + xa, 0, sizeof *cov * (size_t)(in0 - xa));
     memset(cov + in1, 0, sizeof *cov * (size_t)(xb - in1));
-    for (int j = 0; j < SUBROWS; j++)
+    for (int j = 0; j < PM_RENDER_SUBROWS; j++)
       for (int q = 0; q < k[j]; q++) {
         float x0 = xs[j][2 * q] * job->sx, x1 = xs[j][2 * q + 1] * job->sx;
-        add_coverage_in(cov, xa, in0, x0, x1, 1.0f / SUBROWS);
-        add_coverage_in(cov, in1, xb < w ? xb : w, x0, x1, 1.0f / SUBROWS);
+        add_coverage_in(cov, xa, in0, x0, x1, 1.0f / PM_RENDER_SUBROWS);
+        add_coverage_in(cov, in1, xb < w ? xb : w, x0, x1, 1.0f / PM_RENDER_SUBROWS);
       }
     blend_coverage(acc, cov, xa, in0, a, c);
     for (int x = in0; x < in1; x++) {

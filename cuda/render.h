@@ -11,7 +11,6 @@
 #include "internal.h"
 #include "pixel_hd.h"
 
-#define PM_RENDER_SUBROWS 4 /* render.c's SUBROWS */
 #define PM_DEV_RENDER_THREADS 256
 
 typedef struct {
