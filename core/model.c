@@ -340,6 +340,13 @@ double pm_model_step(PmModel *m) {
 #define PM_DIRTY_SHARE 0.05
 /* A replacement must also lower the whole error by 1/PM_STEADY_GAIN of it. */
 #define PM_STEADY_GAIN 1000
+/* A shape whose picture changed under it sits near where it belongs (it was carried with the
+ * motion) but no longer fits: it gets this many times the refinement tries, with vertex moves
+ * this fraction of the search's (whose steps are for shapes found from random). Measured on the
+ * clips of docs/benchmarks.md: both warping error and fidelity improve; settled shapes keep the
+ * plain refinement, as smaller moves there would show as jitter that pays a little. */
+#define PM_DIRTY_REFINE 4
+#define PM_DIRTY_MOVE 0.25f
 
 typedef struct {
   PmModel *m;
@@ -348,6 +355,7 @@ typedef struct {
   int tries;
   PmShape best[4];
   double delta[4];
+  float move; /* scale of the vertex moves */
 } RefineJob;
 
 static void refine_task(void *ctx, int j, int worker) {
@@ -367,6 +375,11 @@ static void refine_task(void *ctx, int j, int worker) {
       pm_shape_translate(&c, dx, dy);
     } else {
       pm_shape_mutate(&c, &r, job->m->w, job->m->h);
+      if (job->move != 1.0f) {
+        PmShape near = c;
+        for (int k = 0; k < 8; k++) near.p[k] = best.p[k] + job->move * (c.p[k] - best.p[k]);
+        if (pm_shape_valid_as(&near, near.kind)) c = near;
+      }
       pm_mutate_alpha(&c, &r, auto_alpha);
     }
     double ce = energy(job->m, &c, sc);
@@ -443,7 +456,8 @@ static int refit(PmModel *m, const ShapeList *src, int n, int shape_count, int r
       double e;
       if (refine_tries > 0) {
         /* A fixed number of climbs, so the result does not depend on the thread count. */
-        RefineJob job = {m, m->counter++, &s, (refine_tries + 3) / 4, {{0}}, {0}};
+        int tries = dirty ? PM_DIRTY_REFINE * refine_tries : refine_tries;
+        RefineJob job = {m, m->counter++, &s, (tries + 3) / 4, {{0}}, {0}, dirty ? PM_DIRTY_MOVE : 1.0f};
         pm_pool_run(m->pool, 4, refine_task, &job);
         int bi = 0;
         for (int j = 1; j < 4; j++)

@@ -96,7 +96,8 @@ double pm_model_step(PmModel *m);
 int pm_model_set_target(PmModel *m, const PmFrame *target, char *err, size_t errlen);
 
 /* Warm start for video: re-solves every kept shape's colour against the current target,
- * refines each by `refine_tries` mutations (kept only if the whole picture gains), drops the
+ * refines each by `refine_tries` mutations (more, and finer, where the picture changed under
+ * it; kept only if the whole picture gains by more than it shows), drops the
  * ones that no longer lower the error, tops the list back up to `shape_count` with fresh search
  * steps, then runs up to `replace_rounds` rounds of replacing the shape that pays least by a
  * new one, each kept only if the picture gains. Returns the score. */
