@@ -16,6 +16,7 @@ typedef struct {
   float bg[3];
   float sx, sy; /* output pixels per working pixel */
   PmFrame *out;
+  const uint8_t *rows; /* rows to render (NULL: all) */
 } RenderJob;
 
 /* Coverage of [xa, xb) (output pixels) added to cov, counted only on pixels in [lo, hi). */
@@ -112,6 +113,7 @@ static void render_task(void *ctx, int task, int worker) {
   }
   int yuv = out->format == PM_FORMAT_I420 || out->format == PM_FORMAT_NV12;
   for (int y = y0; y < y1; y += yuv ? 2 : 1) {
+    if (job->rows && !job->rows[y]) continue;
     render_row(job, y, acc, cov);
     if (!yuv) {
       pm_frame_write_packed_row(out, y, acc);
@@ -127,15 +129,185 @@ static void render_task(void *ctx, int task, int worker) {
   free(acc), free(cov);
 }
 
-static int render(PmPool *pool, const PmShape *shapes, int n, const uint8_t bg[3], int ww, int wh, PmFrame *out) {
+static int render_rows(PmPool *pool, const PmShape *shapes, int n, const uint8_t bg[3], int ww, int wh,
+                       PmFrame *out, const uint8_t *rows) {
   char err[128];
   if (pm_frame_check(out, err, sizeof err) < 0 || ww < 1 || wh < 1 || n < 0) return -1;
   PmGeo *geo = malloc(sizeof *geo * (size_t)(n > 0 ? n : 1));
   if (!geo) return -1;
   for (int i = 0; i < n; i++) pm_shape_geometry(&shapes[i], &geo[i]);
-  RenderJob job = {shapes, geo, n, {bg[0], bg[1], bg[2]}, (float)out->width / ww, (float)out->height / wh, out};
+  RenderJob job = {shapes, geo, n, {bg[0], bg[1], bg[2]}, (float)out->width / ww, (float)out->height / wh, out, rows};
   pm_pool_run(pool, (out->height + ROWS_PER_TASK - 1) / ROWS_PER_TASK, render_task, &job);
   free(geo);
+  return 0;
+}
+
+static int render(PmPool *pool, const PmShape *shapes, int n, const uint8_t bg[3], int ww, int wh, PmFrame *out) {
+  return render_rows(pool, shapes, n, bg, ww, wh, out, NULL);
+}
+
+/* ---- reuse of the previous frame ---- */
+
+/* Past this share of rows to render, the whole frame is rendered and not kept: on moving
+ * footage nearly every row changes, and keeping a copy would only add to the frame's work. */
+#define REUSE_MAX_SHARE 0.5
+
+struct PmRenderCache {
+  int listed; /* shapes and the settings below are the last frame's */
+  int valid;  /* and pixels holds that frame */
+  PmFormat format;
+  int width, height, ww, wh;
+  uint8_t bg[3];
+  PmShape *shapes;
+  int n, cap;
+  uint8_t *pixels; /* the frame's planes, rows packed */
+  size_t bytes;
+  uint8_t *rows;
+  int rows_rendered;
+};
+
+PmRenderCache *pm_render_cache_new(void) { return calloc(1, sizeof(PmRenderCache)); }
+
+void pm_render_cache_free(PmRenderCache *c) {
+  if (!c) return;
+  free(c->shapes), free(c->pixels), free(c->rows);
+  free(c);
+}
+
+int pm_render_cache_rows_rendered(const PmRenderCache *c) { return c ? c->rows_rendered : -1; }
+
+/* A frame's planes as (rows, bytes per row, rows per output row pair) for copying rows. */
+typedef struct { int planes, rows[3], bytes[3], chroma[3]; } PlaneRows;
+
+static PlaneRows plane_rows(const PmFrame *f) {
+  PlaneRows p = {0, {0}, {0}, {0}};
+  int cw = (f->width + 1) / 2, ch = (f->height + 1) / 2;
+  if (f->format == PM_FORMAT_I420) {
+    p = (PlaneRows){3, {f->height, ch, ch}, {f->width, cw, cw}, {0, 1, 1}};
+  } else if (f->format == PM_FORMAT_NV12) {
+    p = (PlaneRows){2, {f->height, ch, 0}, {f->width, 2 * cw, 0}, {0, 1, 0}};
+  } else {
+    p = (PlaneRows){1, {f->height, 0, 0}, {f->width * pm_frame_layout(f->format).bpp, 0, 0}, {0, 0, 0}};
+  }
+  return p;
+}
+
+/* Copies output rows [y0, y1) (even bounds for the 4:2:0 formats) between the frame and the
+ * packed copy, in the direction `to_frame` says. */
+static void copy_rows(PmFrame *f, uint8_t *packed, int y0, int y1, int to_frame) {
+  PlaneRows p = plane_rows(f);
+  size_t off = 0;
+  for (int k = 0; k < p.planes; k++) {
+    int a = p.chroma[k] ? y0 / 2 : y0, b = p.chroma[k] ? (y1 + 1) / 2 : y1;
+    if (b > p.rows[k]) b = p.rows[k];
+    for (int y = a; y < b; y++) {
+      uint8_t *fr = f->data[k] + (size_t)y * f->stride[k], *pr = packed + off + (size_t)y * p.bytes[k];
+      if (to_frame) memcpy(fr, pr, (size_t)p.bytes[k]);
+      else memcpy(pr, fr, (size_t)p.bytes[k]);
+    }
+    off += (size_t)p.rows[k] * p.bytes[k];
+  }
+}
+
+static size_t frame_bytes(const PmFrame *f) {
+  PlaneRows p = plane_rows(f);
+  size_t n = 0;
+  for (int k = 0; k < p.planes; k++) n += (size_t)p.rows[k] * p.bytes[k];
+  return n;
+}
+
+/* Marks the output rows whose box the shape meets (as render_row tests them), pairs of rows
+ * for the 4:2:0 formats. */
+static void mark_rows(uint8_t *rows, const PmShape *s, float sy, int h, int pairs) {
+  PmGeo g;
+  pm_shape_geometry(s, &g);
+  int a = (int)floorf(g.y0 * sy) - 1, b = (int)ceilf(g.y1 * sy) + 1; /* a row of margin for rounding */
+  if (a < 0) a = 0;
+  if (b > h) b = h;
+  if (pairs) a &= ~1;
+  for (int y = a; y < b; y++) rows[y] = 1;
+  if (pairs && b < h && (b & 1)) rows[b] = 1;
+}
+
+/* Marks the rows where the shape lists differ. The lists are matched in order (the warm start
+ * keeps its shapes' order: it changes shapes in place, drops some and adds new ones at the
+ * end), so a row that meets no unmatched shape composites the same shapes in the same order. */
+static void mark_changes(uint8_t *rows, const PmShape *old, int no, const PmShape *now, int nn, float sy, int h,
+                         int pairs) {
+  int i = 0, j = 0;
+  while (i < no && j < nn) {
+    if (!memcmp(&old[i], &now[j], sizeof *old)) {
+      i++, j++;
+    } else if (i + 1 < no && !memcmp(&old[i + 1], &now[j], sizeof *old)) {
+      mark_rows(rows, &old[i++], sy, h, pairs); /* dropped */
+    } else {
+      mark_rows(rows, &old[i++], sy, h, pairs); /* changed */
+      mark_rows(rows, &now[j++], sy, h, pairs);
+    }
+  }
+  for (; i < no; i++) mark_rows(rows, &old[i], sy, h, pairs);
+  for (; j < nn; j++) mark_rows(rows, &now[j], sy, h, pairs);
+}
+
+int pm_render_reusing(const PmModel *m, PmFrame *out, PmRenderCache *c) {
+  if (!c) return pm_render(m, out);
+  if (pm_device_render(m, out) == 0) {
+    c->valid = c->listed = 0;
+    c->rows_rendered = out->height;
+    return 0;
+  }
+  char err[128];
+  if (pm_frame_check(out, err, sizeof err) < 0) return -1;
+  int ww, wh, n = pm_model_shape_count(m), h = out->height;
+  uint8_t bg[3];
+  const PmShape *shapes = pm_model_shapes(m);
+  pm_model_working_size(m, &ww, &wh);
+  pm_model_background(m, bg);
+  int comparable = c->listed && c->format == out->format && c->width == out->width && c->height == h &&
+                   c->ww == ww && c->wh == wh && !memcmp(c->bg, bg, 3);
+  if (!comparable) { /* new settings: the rows and the copy are sized afresh */
+    c->valid = 0;
+    free(c->rows), free(c->pixels);
+    c->pixels = NULL, c->bytes = 0;
+    c->rows = malloc((size_t)h);
+  }
+  int dirty = h;
+  if (comparable) {
+    memset(c->rows, 0, (size_t)h);
+    int pairs = out->format == PM_FORMAT_I420 || out->format == PM_FORMAT_NV12;
+    mark_changes(c->rows, c->shapes, c->n, shapes, n, (float)h / wh, h, pairs);
+    dirty = 0;
+    for (int y = 0; y < h; y++) dirty += c->rows[y];
+  }
+  int small = comparable && dirty <= REUSE_MAX_SHARE * h;
+  c->rows_rendered = small && c->valid ? dirty : h;
+  if (small && c->valid) {
+    if (dirty && render_rows(pm_model_pool(m), shapes, n, bg, ww, wh, out, c->rows) < 0) return -1;
+    for (int y = 0, y1; y < h; y = y1) { /* runs of rows: clean ones from the copy, new ones into it */
+      for (y1 = y + 1; y1 < h && c->rows[y1] == c->rows[y]; y1++) {}
+      copy_rows(out, c->pixels, y, y1, !c->rows[y]);
+    }
+  } else {
+    if (render(pm_model_pool(m), shapes, n, bg, ww, wh, out) < 0) return -1;
+    /* a small change starts keeping the frame; moving footage pays for no copies */
+    c->valid = 0;
+    if (small) {
+      if (!c->pixels) c->bytes = frame_bytes(out), c->pixels = malloc(c->bytes);
+      if (c->pixels) copy_rows(out, c->pixels, 0, h, 0), c->valid = 1;
+    }
+  }
+  /* what this frame shows, for the next */
+  c->listed = 0;
+  if (!c->rows) return 0;
+  if (n > c->cap) {
+    PmShape *grown = realloc(c->shapes, sizeof *grown * (size_t)n);
+    if (!grown) return c->valid = 0, 0;
+    c->shapes = grown, c->cap = n;
+  }
+  if (n) memcpy(c->shapes, shapes, sizeof *shapes * (size_t)n);
+  c->n = n, c->listed = 1;
+  c->format = out->format, c->width = out->width, c->height = h, c->ww = ww, c->wh = wh;
+  memcpy(c->bg, bg, 3);
   return 0;
 }
 

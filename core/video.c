@@ -23,6 +23,7 @@ struct PmVideo {
   double effort;   /* 0..1: the search effort under a time limit, adapted frame by frame */
   double share;    /* of frame_ms that a frame's work may take, adapted to lateness */
   double other_ms; /* a frame's work outside the search's allowance, its recent worst */
+  PmRenderCache *render_cache; /* the last frame, for rows whose shapes held still */
   atomic_int interrupted;
 };
 
@@ -48,6 +49,7 @@ PmVideo *pm_video_new(void) {
   if (v) {
     v->reset = 1;
     atomic_init(&v->interrupted, 0);
+    v->render_cache = pm_render_cache_new(); /* none: every frame is rendered whole */
   }
   return v;
 }
@@ -55,6 +57,7 @@ PmVideo *pm_video_new(void) {
 void pm_video_free(PmVideo *v) {
   if (!v) return;
   pm_model_free(v->model);
+  pm_render_cache_free(v->render_cache);
   free(v);
 }
 
@@ -174,7 +177,7 @@ int pm_video_process(PmVideo *v, const PmVideoSettings *st, const PmFrame *in, P
       v->effort = v->effort * 1.15 > 1.0 ? 1.0 : v->effort * 1.15;
     }
   }
-  if (out && pm_render(v->model, out) < 0) {
+  if (out && pm_render_reusing(v->model, out, v->render_cache) < 0) {
     snprintf(err, errlen, "cannot render into a %dx%d frame", out->width, out->height);
     return -1;
   }

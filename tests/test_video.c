@@ -2,7 +2,7 @@
  * panning picture, a still picture that settles to bit-identical frames, and a cut that still
  * searches from nothing.
  *
- *   test_video motion|pan|still|cut|interrupt|deadline */
+ *   test_video motion|pan|still|cut|interrupt|deadline|reuse */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,6 +260,78 @@ static int test_still(void) {
   return 0;
 }
 
+/* Rendering only the rows whose shapes changed gives the same bytes as a whole render, in every
+ * output format (odd sizes for the 4:2:0 ones), whatever the frame held before; a settled
+ * picture renders no row at all. The output buffers are scribbled over before every frame, as a
+ * new buffer from upstream would be. */
+static int test_reuse(void) {
+  Clip c;
+  clip_init(&c, 160, 90);
+  PmConfig cfg;
+  pm_config_init(&cfg);
+  cfg.working_size = 96, cfg.threads = 2;
+  static const PmFormat formats[] = {PM_FORMAT_RGB, PM_FORMAT_BGRA, PM_FORMAT_I420, PM_FORMAT_NV12};
+  enum { NF = 4, OW = 161, OH = 91 };
+  PmRenderCache *cache[NF];
+  PmFrame got[NF], want[NF];
+  uint8_t *mem[NF][2];
+  for (int f = 0; f < NF; f++) {
+    cache[f] = pm_render_cache_new();
+    int yuv = formats[f] == PM_FORMAT_I420 || formats[f] == PM_FORMAT_NV12, cw = (OW + 1) / 2, ch = (OH + 1) / 2;
+    size_t bytes = yuv ? (size_t)OW * OH + 2 * (size_t)cw * ch : (size_t)OW * OH * 4;
+    for (int k = 0; k < 2; k++) {
+      mem[f][k] = malloc(bytes);
+      PmFrame *fr = k ? &want[f] : &got[f];
+      uint8_t *b = mem[f][k];
+      if (formats[f] == PM_FORMAT_I420)
+        *fr = (PmFrame){formats[f], OW, OH, {b, b + OW * OH, b + OW * OH + cw * ch}, {OW, cw, cw}};
+      else if (formats[f] == PM_FORMAT_NV12)
+        *fr = (PmFrame){formats[f], OW, OH, {b, b + OW * OH, NULL}, {OW, 2 * cw, 0}};
+      else
+        *fr = (PmFrame){formats[f], OW, OH, {b, NULL, NULL}, {OW * (formats[f] == PM_FORMAT_RGB ? 3 : 4), 0, 0}};
+    }
+  }
+  char err[256];
+  static const double still[6] = {30, 1.5, 0, 30, 0, 1.5};
+  view(c.in, c.w, c.h, still, 1, 0);
+  PmModel *m = pm_model_new(&cfg, &c.fin, err, sizeof err);
+  CHECK(m != NULL, "%s", err);
+  for (int i = 0; i < 30; i++) pm_model_step(m);
+  int mismatches = 0, idle_frames = 0, partial_frames = 0;
+  for (int t = 0; t < 90; t++) {
+    /* still, a pan from frame 40 to 50, still again */
+    double a[6] = {30 + (t > 40 && t < 50 ? 2.0 * (t - 40) : t >= 50 ? 20.0 : 0.0), 1.5, 0, 30, 0, 1.5};
+    view(c.in, c.w, c.h, a, 1, (uint64_t)t);
+    CHECK(pm_model_set_target(m, &c.fin, err, sizeof err) == 0, "%s", err);
+    pm_model_warm_start(m, 30, 24, 2);
+    if (t >= 80) { /* and a small shape more on the settled picture: a few rows to render */
+      PmShape s = {PM_SHAPE_TRIANGLE, {10.0f + t - 80, 20, 14.0f + t - 80, 27, 7, 25}, {200, 30, 30, 128}};
+      pm_model_add(m, &s);
+    }
+    for (int f = 0; f < NF; f++) {
+      size_t bytes = formats[f] == PM_FORMAT_I420 || formats[f] == PM_FORMAT_NV12
+                         ? (size_t)OW * OH + 2 * (size_t)((OW + 1) / 2) * ((OH + 1) / 2)
+                         : (size_t)OW * OH * (formats[f] == PM_FORMAT_RGB ? 3 : 4);
+      memset(mem[f][0], 0x55 + t, bytes), memset(mem[f][1], 0xaa - t, bytes);
+      CHECK(pm_render_reusing(m, &got[f], cache[f]) == 0, "render with reuse, format %d", f);
+      CHECK(pm_render(m, &want[f]) == 0, "render, format %d", f);
+      if (memcmp(mem[f][0], mem[f][1], bytes)) mismatches++;
+      int rows = pm_render_cache_rows_rendered(cache[f]);
+      idle_frames += f == 0 && rows == 0;
+      partial_frames += f == 0 && rows > 0 && rows < OH;
+    }
+  }
+  printf("reuse: %d frames rendered no row, %d some rows, %d of %d renders differ\n", idle_frames, partial_frames,
+         mismatches, 90 * NF);
+  CHECK(mismatches == 0, "%d renders with reuse differ from whole renders", mismatches);
+  CHECK(idle_frames > 0 && partial_frames > 0, "the previous frame was never reused (%d idle, %d partial)",
+        idle_frames, partial_frames);
+  for (int f = 0; f < NF; f++) pm_render_cache_free(cache[f]), free(mem[f][0]), free(mem[f][1]);
+  pm_model_free(m);
+  clip_free(&c);
+  return 0;
+}
+
 /* A cut between two pictures: the frame after it is exactly what a fresh session makes of it. */
 static int test_cut(void) {
   Clip c;
@@ -384,7 +456,8 @@ static int test_deadline(void) {
 int main(int argc, char **argv) {
   static const struct { const char *name; int (*fn)(void); } tests[] = {
       {"motion", test_motion}, {"pan", test_pan},           {"still", test_still},
-      {"cut", test_cut},       {"interrupt", test_interrupt}, {"deadline", test_deadline}};
+      {"cut", test_cut},       {"interrupt", test_interrupt}, {"deadline", test_deadline},
+      {"reuse", test_reuse}};
   for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
     if (argc < 2 || !strcmp(argv[1], tests[i].name)) tests[i].fn();
   if (failures) fprintf(stderr, "%d check(s) failed\n", failures);
