@@ -176,7 +176,8 @@ void pm_render_cache_free(PmRenderCache *c) {
 
 int pm_render_cache_rows_rendered(const PmRenderCache *c) { return c ? c->rows_rendered : -1; }
 
-/* A frame's planes as (rows, bytes per row, rows per output row pair) for copying rows. */
+/* A frame's planes for copying rows: each plane's rows, bytes per row, and whether it has one row
+ * per pair of output rows (the 4:2:0 chroma). */
 typedef struct { int planes, rows[3], bytes[3], chroma[3]; } PlaneRows;
 
 static PlaneRows plane_rows(const PmFrame *f) {
