@@ -28,17 +28,21 @@ int pm_frame_check(const PmFrame *f, char *err, size_t errlen) {
     snprintf(err, errlen, "frame size %dx%d out of range (1..32768)", f ? f->width : 0, f ? f->height : 0);
     return -1;
   }
-  int planes = f->format == PM_FORMAT_I420 ? 3 : (f->format == PM_FORMAT_NV12 ? 2 : 1);
-  for (int i = 0; i < planes; i++) {
-    int cw = i == 0 ? f->width : (f->width + 1) / 2;
-    int minstride = f->format < PM_FORMAT_I420 ? f->width * layouts[f->format].bpp
-                                               : (f->format == PM_FORMAT_NV12 && i == 1 ? 2 * cw : cw);
-    if (!f->data[i] || f->stride[i] < minstride) {
-      snprintf(err, errlen, "plane %d: missing data or stride %d below %d", i, f->stride[i], minstride);
+  PmPlanes p = pm_frame_planes(f);
+  for (int i = 0; i < p.count; i++) {
+    if (!f->data[i] || f->stride[i] < p.bytes[i]) {
+      snprintf(err, errlen, "plane %d: missing data or stride %d below %d", i, f->stride[i], p.bytes[i]);
       return -1;
     }
   }
   return 0;
+}
+
+PmPlanes pm_frame_planes(const PmFrame *f) {
+  int cw = (f->width + 1) / 2, ch = (f->height + 1) / 2;
+  if (f->format == PM_FORMAT_I420) return (PmPlanes){3, {f->height, ch, ch}, {f->width, cw, cw}, {0, 1, 1}};
+  if (f->format == PM_FORMAT_NV12) return (PmPlanes){2, {f->height, ch, 0}, {f->width, 2 * cw, 0}, {0, 1, 0}};
+  return (PmPlanes){1, {f->height, 0, 0}, {f->width * layouts[f->format].bpp, 0, 0}, {0, 0, 0}};
 }
 
 void pm_frame_read_row(const PmFrame *f, int y, uint8_t *rgb) {

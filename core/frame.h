@@ -8,6 +8,10 @@
 #include "primitive.h"
 
 int pm_frame_check(const PmFrame *f, char *err, size_t errlen);
+/* A frame's planes: how many, and each one's rows, bytes of pixels per row (the least stride),
+ * and whether it has one row per pair of frame rows (the 4:2:0 chroma). Known formats only. */
+typedef struct { int count, rows[3], bytes[3], halved[3]; } PmPlanes;
+PmPlanes pm_frame_planes(const PmFrame *f);
 void pm_working_size(int w, int h, int size, int *ww, int *wh);
 /* The frame down to ww x wh RGB, its rows spread over the pool (NULL: this thread alone). */
 typedef struct PmPool PmPool;

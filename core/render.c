@@ -176,30 +176,13 @@ void pm_render_cache_free(PmRenderCache *c) {
 
 int pm_render_cache_rows_rendered(const PmRenderCache *c) { return c ? c->rows_rendered : -1; }
 
-/* A frame's planes for copying rows: each plane's rows, bytes per row, and whether it has one row
- * per pair of output rows (the 4:2:0 chroma). */
-typedef struct { int planes, rows[3], bytes[3], chroma[3]; } PlaneRows;
-
-static PlaneRows plane_rows(const PmFrame *f) {
-  PlaneRows p = {0, {0}, {0}, {0}};
-  int cw = (f->width + 1) / 2, ch = (f->height + 1) / 2;
-  if (f->format == PM_FORMAT_I420) {
-    p = (PlaneRows){3, {f->height, ch, ch}, {f->width, cw, cw}, {0, 1, 1}};
-  } else if (f->format == PM_FORMAT_NV12) {
-    p = (PlaneRows){2, {f->height, ch, 0}, {f->width, 2 * cw, 0}, {0, 1, 0}};
-  } else {
-    p = (PlaneRows){1, {f->height, 0, 0}, {f->width * pm_frame_layout(f->format).bpp, 0, 0}, {0, 0, 0}};
-  }
-  return p;
-}
-
 /* Copies output rows [y0, y1) (even bounds for the 4:2:0 formats) between the frame and the
  * packed copy, in the direction `to_frame` says. */
 static void copy_rows(PmFrame *f, uint8_t *packed, int y0, int y1, int to_frame) {
-  PlaneRows p = plane_rows(f);
+  PmPlanes p = pm_frame_planes(f);
   size_t off = 0;
-  for (int k = 0; k < p.planes; k++) {
-    int a = p.chroma[k] ? y0 / 2 : y0, b = p.chroma[k] ? (y1 + 1) / 2 : y1;
+  for (int k = 0; k < p.count; k++) {
+    int a = p.halved[k] ? y0 / 2 : y0, b = p.halved[k] ? (y1 + 1) / 2 : y1;
     if (b > p.rows[k]) b = p.rows[k];
     for (int y = a; y < b; y++) {
       uint8_t *fr = f->data[k] + (size_t)y * f->stride[k], *pr = packed + off + (size_t)y * p.bytes[k];
@@ -211,9 +194,9 @@ static void copy_rows(PmFrame *f, uint8_t *packed, int y0, int y1, int to_frame)
 }
 
 static size_t frame_bytes(const PmFrame *f) {
-  PlaneRows p = plane_rows(f);
+  PmPlanes p = pm_frame_planes(f);
   size_t n = 0;
-  for (int k = 0; k < p.planes; k++) n += (size_t)p.rows[k] * p.bytes[k];
+  for (int k = 0; k < p.count; k++) n += (size_t)p.rows[k] * p.bytes[k];
   return n;
 }
 

@@ -275,12 +275,13 @@ static int test_reuse(void) {
   PmRenderCache *cache[NF];
   PmFrame got[NF], want[NF];
   uint8_t *mem[NF][2];
+  size_t bytes[NF];
   for (int f = 0; f < NF; f++) {
     cache[f] = pm_render_cache_new();
     int yuv = formats[f] == PM_FORMAT_I420 || formats[f] == PM_FORMAT_NV12, cw = (OW + 1) / 2, ch = (OH + 1) / 2;
-    size_t bytes = yuv ? (size_t)OW * OH + 2 * (size_t)cw * ch : (size_t)OW * OH * 4;
+    bytes[f] = yuv ? (size_t)OW * OH + 2 * (size_t)cw * ch : (size_t)OW * OH * (formats[f] == PM_FORMAT_RGB ? 3 : 4);
     for (int k = 0; k < 2; k++) {
-      mem[f][k] = malloc(bytes);
+      mem[f][k] = malloc(bytes[f]);
       PmFrame *fr = k ? &want[f] : &got[f];
       uint8_t *b = mem[f][k];
       if (formats[f] == PM_FORMAT_I420)
@@ -309,13 +310,10 @@ static int test_reuse(void) {
       pm_model_add(m, &s);
     }
     for (int f = 0; f < NF; f++) {
-      size_t bytes = formats[f] == PM_FORMAT_I420 || formats[f] == PM_FORMAT_NV12
-                         ? (size_t)OW * OH + 2 * (size_t)((OW + 1) / 2) * ((OH + 1) / 2)
-                         : (size_t)OW * OH * (formats[f] == PM_FORMAT_RGB ? 3 : 4);
-      memset(mem[f][0], 0x55 + t, bytes), memset(mem[f][1], 0xaa - t, bytes);
+      memset(mem[f][0], 0x55 + t, bytes[f]), memset(mem[f][1], 0xaa - t, bytes[f]);
       CHECK(pm_render_reusing(m, &got[f], cache[f]) == 0, "render with reuse, format %d", f);
       CHECK(pm_render(m, &want[f]) == 0, "render, format %d", f);
-      if (memcmp(mem[f][0], mem[f][1], bytes)) mismatches++;
+      if (memcmp(mem[f][0], mem[f][1], bytes[f])) mismatches++;
       int rows = pm_render_cache_rows_rendered(cache[f]);
       idle_frames += f == 0 && rows == 0;
       partial_frames += f == 0 && rows > 0 && rows < OH;
