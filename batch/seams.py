@@ -11,7 +11,9 @@ frame s; its change is the mean over those steps (`join_mean`) and its largest s
 a join without a fade (--fade 0) is its one step. `elsewhere_median` is the median step outside
 every join and outside the input's own scene changes (steps where the input changes by more than
 --scene of full scale). `ratio` = worst join_mean / elsewhere_median. Joins at a scene change
-(exact or scene cuts in the plan) are listed under `cuts` with the output's and the input's step. With --input and --temporal (needs python3-numpy and
+(exact or scene cuts in the plan) are listed under `cuts` with the output's and the input's step;
+`input_change` measures the input's own steps over the same windows the same way (what the ratio
+is where nothing was joined). With --input and --temporal (needs python3-numpy and
 python3-opencv), the same for the warping error of temporal.py (output frame t-1 warped to t by the
 input's optical flow, over pixels where the flow is consistent).
 Standard library only without --temporal.
@@ -145,6 +147,10 @@ def main():
                      for t in cuts if t < len(steps)]
     hard = [] if fade else [t for t in cuts if t not in skip]
     r["change"] = summarise(steps, joins + hard, fade, set(cuts) - set(hard), skip, ref)
+    if a.input:
+        # the same windows of the input itself: a join inside a zoom or a fast pan stands out from
+        # a calmer rest even where nothing was joined
+        r["input_change"] = summarise(ins, joins + hard, fade, set(cuts) - set(hard), skip)
     if a.temporal:
         if not a.input:
             sys.exit("seams.py: --temporal needs --input (or --plan)")
