@@ -89,6 +89,21 @@ int pm_device_open(PmDevice kind, const PmDeviceOps **ops, PmDeviceHandle **dev,
  * (the two give the same bytes). */
 #define PM_RENDER_SUBROWS 4
 
+/* Narrows [*xa, *xb) (a shape's box, in output pixels) to the pixels of one output row that its
+ * sub-scanline intervals xs (k[j] of them on sub-scanline j, in working pixels; sx output pixels
+ * per working pixel) can cover: the others get no coverage. */
+static inline PM_HD void pm_render_row_extent(const float xs[PM_RENDER_SUBROWS][2 * PM_MAX_INTERVALS],
+                                              const int k[PM_RENDER_SUBROWS], float sx, int w, int *xa, int *xb) {
+  float first = 1e30f, last = -1e30f;
+  for (int j = 0; j < PM_RENDER_SUBROWS; j++)
+    if (k[j]) {
+      first = fminf(first, xs[j][0] * sx);
+      last = fmaxf(last, xs[j][2 * k[j] - 1] * sx);
+    }
+  int ea = pm_clamp_to_int(floorf(first), w), eb = pm_clamp_to_int(ceilf(last), w);
+  *xa = ea > *xa ? ea : *xa, *xb = eb < *xb ? eb : *xb;
+}
+
 /* pm_render() on the model's device: 0, or -1 when the model has none or it failed. */
 int pm_device_render(const PmModel *m, PmFrame *out);
 

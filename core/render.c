@@ -61,7 +61,6 @@ static void render_row(const RenderJob *job, int y, float *acc, float *cov) {
     if (xa >= xb) continue;
     int hit = 0, single = 1;
     float lo = -1e30f, hi = 1e30f; /* where all sub-scanlines are inside (single intervals) */
-    float first = 1e30f, last = -1e30f; /* where any is */
     for (int j = 0; j < PM_RENDER_SUBROWS; j++) {
       float ys = ((float)y + ((float)j + 0.5f) / PM_RENDER_SUBROWS) / job->sy;
       k[j] = pm_geo_intervals(g, ys, xs[j]);
@@ -71,16 +70,9 @@ static void render_row(const RenderJob *job, int y, float *acc, float *cov) {
         lo = fmaxf(lo, xs[j][0] * job->sx);
         hi = fminf(hi, xs[j][1] * job->sx);
       }
-      if (k[j]) {
-        first = fminf(first, xs[j][0] * job->sx);
-        last = fmaxf(last, xs[j][2 * k[j] - 1] * job->sx);
-      }
     }
     if (!hit) continue;
-    /* The box is the whole shape's; on this row only [xa, xb) can have coverage (pixels outside
-     * get none, so leaving them out changes no byte). */
-    int ea = pm_clamp_to_int(floorf(first), w), eb = pm_clamp_to_int(ceilf(last), w);
-    xa = ea > xa ? ea : xa, xb = eb < xb ? eb : xb;
+    pm_render_row_extent(xs, k, job->sx, w, &xa, &xb); /* the box is the whole shape's */
     if (xa >= xb) continue;
     const uint8_t *c8 = job->shapes[i].rgba;
     float a = c8[3] / 255.0f, c[3] = {c8[0], c8[1], c8[2]};

@@ -82,16 +82,7 @@ static inline PM_HD void pm_render_blend_phase(const PmRenderArgs *a, const PmRe
                                                int xb, int t) {
   const uint8_t *c = a->shapes[i].rgba;
   float al = c[3] / 255.0f, r = c[0], gg = c[1], bl = c[2];
-  /* [xa, xb) is the whole shape's box: on this row only where a sub-scanline is can have
-   * coverage (as in render.c; pixels outside get none) */
-  float first = 1e30f, last = -1e30f;
-  for (int j = 0; j < PM_RENDER_SUBROWS; j++)
-    if (b->k[j]) {
-      first = fminf(first, b->xs[j][0] * a->sx);
-      last = fmaxf(last, b->xs[j][2 * b->k[j] - 1] * a->sx);
-    }
-  int ea = pm_clamp_to_int(floorf(first), a->w), eb = pm_clamp_to_int(ceilf(last), a->w);
-  xa = ea > xa ? ea : xa, xb = eb < xb ? eb : xb;
+  pm_render_row_extent(b->xs, b->k, a->sx, a->w, &xa, &xb); /* [xa, xb) is the whole shape's box */
   for (int x = xa + t; x < xb; x += PM_DEV_RENDER_THREADS) {
     float cov = 0.0f;
     for (int j = 0; j < PM_RENDER_SUBROWS; j++)
