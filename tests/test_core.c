@@ -486,11 +486,47 @@ static int test_bad_input(void) {
   return 0;
 }
 
+/* The YUV write (vector code where the CPU has it) against pm_rgb_y() and pm_rgb_uv() pixel by
+ * pixel: random rows, values beyond 0..255 included (the clamp), every width up to 40 and a wide
+ * one, both 4:2:0 layouts, an odd last row. */
+static int test_yuv_write(void) {
+  unsigned seed = 12345;
+  int widths[41];
+  for (int i = 0; i < 40; i++) widths[i] = i + 1;
+  widths[40] = 1283;
+  for (int wi = 0; wi < 41; wi++)
+    for (int fmt = 0; fmt < 2; fmt++)
+      for (int rows = 1; rows <= 2; rows++) {
+        int w = widths[wi], cw = (w + 1) / 2;
+        float *rgb = malloc(sizeof(float) * 3 * (size_t)w * 2);
+        uint8_t *y = malloc((size_t)w * 2), *c = malloc((size_t)cw * 2 + 2);
+        for (int i = 0; i < 3 * w * 2; i++) {
+          seed = seed * 1103515245u + 12345u;
+          rgb[i] = (float)(seed >> 8 & 0xffff) / 65535.0f * 300.0f - 20.0f;
+        }
+        PmFrame f = {fmt ? PM_FORMAT_NV12 : PM_FORMAT_I420, w, rows, {y, c, c + cw}, {w, fmt ? 2 * cw : cw, cw}};
+        pm_frame_write_yuv_rows(&f, 0, rgb, rows == 2 ? rgb + 3 * w : NULL);
+        const float *r1 = rows == 2 ? rgb + 3 * w : rgb;
+        int bad = 0;
+        for (int j = 0; j < rows; j++)
+          for (int x = 0; x < w; x++) bad += y[j * w + x] != pm_rgb_y(rgb + 3 * (size_t)(j * w + x));
+        for (int x = 0; x < cw; x++) {
+          uint8_t u, v;
+          pm_rgb_uv(rgb, r1, x, w, &u, &v);
+          bad += fmt ? (c[2 * x] != u) + (c[2 * x + 1] != v) : (c[x] != u) + (c[cw + x] != v);
+        }
+        CHECK(bad == 0, "%s width %d, %d rows: %d bytes differ from the per-pixel conversion", fmt ? "NV12" : "I420", w,
+              rows, bad);
+        free(rgb), free(y), free(c);
+      }
+  return 0;
+}
+
 typedef struct { const char *name; int (*fn)(void); } Test;
 static const Test tests[] = {
     {"raster", test_raster},           {"clipping", test_clipping}, {"colour", test_colour},
     {"partial_error", test_partial_error}, {"threads", test_threads}, {"warm_start", test_warm_start},
-    {"render", test_render},           {"bad_input", test_bad_input},
+    {"render", test_render},           {"bad_input", test_bad_input}, {"yuv_write", test_yuv_write},
 };
 
 int main(int argc, char **argv) {
