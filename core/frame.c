@@ -219,7 +219,7 @@ static inline void rgb4(const float *p, __m128 *r, __m128 *g, __m128 *b) {
                       _MM_SHUFFLE(2, 0, 2, 0));
 }
 
-/* k0 + k1 r + k2 g + k3 b, added left to right as the scalar expression is. */
+/* pm_weigh() on 4 pixels: the same products and sums in the same order. */
 static inline __m128 weigh(float k0, float k1, float k2, float k3, __m128 r, __m128 g, __m128 b) {
   __m128 s = _mm_add_ps(_mm_set1_ps(k0), _mm_mul_ps(_mm_set1_ps(k1), r));
   return _mm_add_ps(_mm_add_ps(s, _mm_mul_ps(_mm_set1_ps(k2), g)), _mm_mul_ps(_mm_set1_ps(k3), b));
@@ -238,7 +238,7 @@ static int luma_sse2(const float *row, int w, uint8_t *yp) {
     rgb4(row + 3 * x, &r0, &g0, &b0);
     rgb4(row + 3 * x + 12, &r1, &g1, &b1);
     _mm_storel_epi64((__m128i *)(yp + x),
-                     to_bytes(weigh(16.5f, 0.257f, 0.504f, 0.098f, r0, g0, b0), weigh(16.5f, 0.257f, 0.504f, 0.098f, r1, g1, b1)));
+                     to_bytes(weigh(PM_WEIGHTS_Y, r0, g0, b0), weigh(PM_WEIGHTS_Y, r1, g1, b1)));
   }
   return x;
 }
@@ -262,7 +262,7 @@ static int chroma_sse2(const float *r0, const float *r1, int w, uint8_t *up, uin
     rgb4(r1 + 6 * cx, &ra1, &ga1, &ba1);
     rgb4(r1 + 6 * cx + 12, &rb1, &gb1, &bb1);
     __m128 r = block_mean(ra0, rb0, ra1, rb1), g = block_mean(ga0, gb0, ga1, gb1), b = block_mean(ba0, bb0, ba1, bb1);
-    __m128i uv = to_bytes(weigh(128.5f, -0.148f, -0.291f, 0.439f, r, g, b), weigh(128.5f, 0.439f, -0.368f, -0.071f, r, g, b));
+    __m128i uv = to_bytes(weigh(PM_WEIGHTS_U, r, g, b), weigh(PM_WEIGHTS_V, r, g, b));
     uint8_t bytes[16];
     _mm_storeu_si128((__m128i *)bytes, uv); /* u0..u3 v0..v3 */
     for (int i = 0; i < 4; i++) up[(cx + i) * cstep] = bytes[i], vp[(cx + i) * cstep] = bytes[4 + i];

@@ -43,9 +43,18 @@ static inline PM_HD void pm_pack_pixel(uint8_t *d, PmPackedLayout l, const float
   if (l.a >= 0) d[l.a] = 255;
 }
 
-/* BT.601 limited range. */
+/* BT.601 limited range: each of Y, U and V is k0 + k1 r + k2 g + k3 b (+ 0.5 rounds the
+ * truncation), added left to right; the vector write in frame.c uses the same weights. */
+#define PM_WEIGHTS_Y 16.5f, 0.257f, 0.504f, 0.098f
+#define PM_WEIGHTS_U 128.5f, -0.148f, -0.291f, 0.439f
+#define PM_WEIGHTS_V 128.5f, 0.439f, -0.368f, -0.071f
+
+static inline PM_HD float pm_weigh(float k0, float k1, float k2, float k3, float r, float g, float b) {
+  return k0 + k1 * r + k2 * g + k3 * b;
+}
+
 static inline PM_HD uint8_t pm_rgb_y(const float *s) {
-  return pm_clamp8((int)(16.5f + 0.257f * s[0] + 0.504f * s[1] + 0.098f * s[2]));
+  return pm_clamp8((int)pm_weigh(PM_WEIGHTS_Y, s[0], s[1], s[2]));
 }
 
 /* The chroma of the 2x2 block at column 2 cx of rows r0 and r1 (r1 may be r0 on the last row). */
@@ -58,8 +67,8 @@ static inline PM_HD void pm_rgb_uv(const float *r0, const float *r1, int cx, int
       r += s[0], g += s[1], b += s[2];
     }
   r /= (float)n, g /= (float)n, b /= (float)n;
-  *u = pm_clamp8((int)(128.5f - 0.148f * r - 0.291f * g + 0.439f * b));
-  *v = pm_clamp8((int)(128.5f + 0.439f * r - 0.368f * g - 0.071f * b));
+  *u = pm_clamp8((int)pm_weigh(PM_WEIGHTS_U, r, g, b));
+  *v = pm_clamp8((int)pm_weigh(PM_WEIGHTS_V, r, g, b));
 }
 
 #endif
