@@ -373,22 +373,27 @@ static inline PM_HD int64_t pm_draw_row(uint8_t *crow, const uint8_t *trow, PmSu
 /* A whole candidate: rasterize g on a w x h image with row prefix sums `sums` ((w + 1) per
  * row) and solve it. This is the unit of work of the CUDA evaluation kernel; the CPU search
  * gets the same numbers through pm_geo_spans and pm_acc_span. */
+/* Rows ya + first, ya + first + step, ... up to yb of a candidate, added into acc. The sums are
+ * integers, so any split of the rows among threads (a GPU's lanes) adds up to the whole exactly. */
+static inline PM_HD void pm_eval_geo_rows(const PmGeo *g, const PmEdgeSet *es, int ya, int yb, const PmSums *sums,
+                                          int w, int first, int step, PmAcc *acc) {
+  int16_t x1[PM_MAX_INTERVALS], x2[PM_MAX_INTERVALS];
+  if (es->n >= 0) { /* convex: the hot path */
+    for (int y = ya + first; y <= yb; y += step)
+      if (pm_convex_row(es, y, w, x1, x2)) pm_acc_span(acc, sums + (size_t)y * (w + 1), x1[0], x2[0]);
+  } else {
+    for (int y = ya + first; y <= yb; y += step) {
+      int k = pm_general_row(g, y, w, x1, x2);
+      for (int i = 0; i < k; i++) pm_acc_span(acc, sums + (size_t)y * (w + 1), x1[i], x2[i]);
+    }
+  }
+}
+
 static inline PM_HD double pm_eval_geo(const PmGeo *g, const PmSums *sums, int w, int h, int alpha, uint8_t rgb[3]) {
   PmAcc acc = {{0, 0, 0}, {0, 0, 0}, 0, 0, 0};
   PmEdgeSet es;
   int ya, yb;
-  if (pm_geo_rows(g, w, h, &ya, &yb, &es)) {
-    int16_t x1[PM_MAX_INTERVALS], x2[PM_MAX_INTERVALS];
-    if (es.n >= 0) { /* convex: the hot path */
-      for (int y = ya; y <= yb; y++)
-        if (pm_convex_row(&es, y, w, x1, x2)) pm_acc_span(&acc, sums + (size_t)y * (w + 1), x1[0], x2[0]);
-    } else {
-      for (int y = ya; y <= yb; y++) {
-        int k = pm_general_row(g, y, w, x1, x2);
-        for (int i = 0; i < k; i++) pm_acc_span(&acc, sums + (size_t)y * (w + 1), x1[i], x2[i]);
-      }
-    }
-  }
+  if (pm_geo_rows(g, w, h, &ya, &yb, &es)) pm_eval_geo_rows(g, &es, ya, yb, sums, w, 0, 1, &acc);
   return pm_acc_solve(&acc, alpha, rgb);
 }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "downscale_cuda.h"
 #include "downscale_emu.h"
@@ -15,32 +16,38 @@
 #include "render_emu.h"
 #include "search.h"
 
+// Lanes per candidate (search.h). 8 measured fastest on an H200 (100 triangles on monalisa.png:
+// 1 lane 3.0 ms a shape, see docs/cuda.md); PM_CUDA_LANES=1|4|8|16 picks another, to measure.
+#define PM_DEV_LANES_DEFAULT 8
+
 // KIND > 0: built for that kind alone (the search's hot case, triangles), its switches folded;
-// 0: any kind, read at run time.
-template <int KIND> __global__ void __launch_bounds__(PM_DEV_THREADS) pm_climb_kernel(PmDevParams p, PmDevState st) {
+// 0: any kind, read at run time. Thread i is lane i % LANES of candidate slot i / LANES; the
+// argmins and the finish are done by the first threads, as slots.
+template <int KIND, int LANES>
+__global__ void __launch_bounds__(PM_DEV_THREADS *LANES, 1) pm_climb_kernel(PmDevParams p, PmDevState st) {
   if (KIND > 0) p.kind = KIND;
   __shared__ PmDevBlock b;
   PmDevThread th;
-  int blk = blockIdx.x, t = threadIdx.x;
-  pm_dev_random_phase(&p, &st, &b, &th, blk, t);
+  int blk = blockIdx.x, i = threadIdx.x, t = i / LANES, lane = i % LANES;
+  pm_dev_random_phase(&p, &st, &b, &th, blk, t, lane, LANES);
   __syncthreads();
   for (int s = PM_DEV_THREADS / 2; s > 0; s >>= 1) {
-    pm_dev_argmin_stage(b.d, b.idx, t, s);
+    pm_dev_argmin_stage(b.d, b.idx, i, s);
     __syncthreads();
   }
-  pm_dev_take_phase(&b, &th, t);
+  pm_dev_take_phase(&b, &th, t, lane);
   __syncthreads();
   while (!b.done) {
-    pm_dev_mutate_phase(&p, &st, &b, &th, t);
+    pm_dev_mutate_phase(&p, &st, &b, &th, t, lane, LANES);
     __syncthreads();
     for (int s = PM_DEV_THREADS / 2; s > 0; s >>= 1) {
-      pm_dev_argmin_stage(b.d, b.idx, t, s);
+      pm_dev_argmin_stage(b.d, b.idx, i, s);
       __syncthreads();
     }
-    pm_dev_accept_phase(&p, &b, &th, t);
+    pm_dev_accept_phase(&p, &b, &th, t, lane);
     __syncthreads();
   }
-  pm_dev_finish_phase(&p, &st, &b, blk, t);
+  pm_dev_finish_phase(&p, &st, &b, blk, i);
 }
 
 __global__ void __launch_bounds__(PM_DEV_DRAW_THREADS) pm_draw_kernel(PmDevParams p, PmDevState st) {
@@ -78,7 +85,19 @@ typedef struct {
   uint8_t *d_plane[3], *d_taps, *d_out;
   float *d_mid;
   size_t d_bytes[3], d_taps_bytes, d_mid_bytes, d_out_bytes;
+  /* PM_CUDA_PROFILE=1: where a search step's time goes, printed to stderr at close */
+  int lanes; /* threads per candidate in the climbers */
+  int prof;
+  cudaEvent_t ev[3];
+  double t_climb, t_draw, t_call, climb_steps;
+  long long calls;
 } CudaDevice;
+
+static double wall_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+}
 
 static int fail(cudaError_t e, const char *what, char *err, size_t len) {
   if (e == cudaSuccess) return 0;
@@ -105,6 +124,13 @@ static PmDeviceHandle *cuda_open(char *why, size_t len) {
   snprintf(d->name, sizeof d->name, "%s, sm_%d%d", prop.name, prop.major, prop.minor);
   if (cudaDeviceGetAttribute(&d->smem_optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, 0) != cudaSuccess)
     d->smem_optin = 48 * 1024;
+  const char *lanes = getenv("PM_CUDA_LANES");
+  d->lanes = lanes ? atoi(lanes) : PM_DEV_LANES_DEFAULT;
+  if (d->lanes != 1 && d->lanes != 4 && d->lanes != 8 && d->lanes != 16) d->lanes = PM_DEV_LANES_DEFAULT;
+  const char *prof = getenv("PM_CUDA_PROFILE");
+  if (prof && *prof && strcmp(prof, "0"))
+    d->prof = cudaEventCreate(&d->ev[0]) == cudaSuccess && cudaEventCreate(&d->ev[1]) == cudaSuccess &&
+              cudaEventCreate(&d->ev[2]) == cudaSuccess;
   return (PmDeviceHandle *)d;
 }
 
@@ -117,6 +143,14 @@ static void free_images(CudaDevice *d) {
 static void cuda_close(PmDeviceHandle *h) {
   CudaDevice *d = (CudaDevice *)h;
   if (!d) return;
+  if (d->prof && d->calls) {
+    double n = (double)d->calls;
+    fprintf(stderr, "cuda profile: %lld searches: %.3f ms each (host wall), climb kernel %.3f ms, draw kernel %.3f ms; "
+            "%.1f climb steps per climber; %d lanes\n", d->calls, d->t_call / n, d->t_climb / n, d->t_draw / n,
+            d->climb_steps / n, d->lanes);
+  }
+  if (d->prof)
+    for (int i = 0; i < 3; i++) cudaEventDestroy(d->ev[i]);
   free_images(d);
   cudaFree(d->st.err), cudaFree(d->st.climbs), cudaFree(d->st.pick);
   cudaFree(d->r_shapes), cudaFree(d->r_geo);
@@ -150,10 +184,25 @@ static int ensure(CudaDevice *d, int w, int h, int climbers, char *err, size_t l
   return 0;
 }
 
+template <int KIND> static void climb_kind(const PmDevParams &p, const PmDevState &st, int lanes) {
+  switch (lanes) {
+  case 1: pm_climb_kernel<KIND, 1><<<p.climbers, PM_DEV_THREADS>>>(p, st); break;
+  case 4: pm_climb_kernel<KIND, 4><<<p.climbers, PM_DEV_THREADS * 4>>>(p, st); break;
+  case 16: pm_climb_kernel<KIND, 16><<<p.climbers, PM_DEV_THREADS * 16>>>(p, st); break;
+  default: pm_climb_kernel<KIND, 8><<<p.climbers, PM_DEV_THREADS * 8>>>(p, st); break;
+  }
+}
+
+static void climb(const PmDevParams &p, const PmDevState &st, int lanes) {
+  if (p.kind == PM_SHAPE_TRIANGLE) climb_kind<PM_SHAPE_TRIANGLE>(p, st, lanes);
+  else climb_kind<0>(p, st, lanes);
+}
+
 static int cuda_search(PmDeviceHandle *h, const PmSearchView *v, PmShape *out, double *delta, uint64_t *evals,
                        char *err, size_t len) {
   CudaDevice *d = (CudaDevice *)h;
   PmDevParams p = pm_dev_params(v);
+  double t0 = d->prof ? wall_ms() : 0;
   if (ensure(d, v->w, v->h, p.climbers, err, len) < 0) return -1;
   if (!d->valid || d->synced != v->version) { /* the model changed its canvas or target itself */
     d->valid = 0;
@@ -166,9 +215,11 @@ static int cuda_search(PmDeviceHandle *h, const PmSearchView *v, PmShape *out, d
     pm_sums_kernel<<<(v->h + 127) / 128, 128>>>(d->st);
   }
   d->valid = 0; /* until the step has completed */
-  if (p.kind == PM_SHAPE_TRIANGLE) pm_climb_kernel<PM_SHAPE_TRIANGLE><<<p.climbers, PM_DEV_THREADS>>>(p, d->st);
-  else pm_climb_kernel<0><<<p.climbers, PM_DEV_THREADS>>>(p, d->st);
+  if (d->prof) cudaEventRecord(d->ev[0]);
+  climb(p, d->st, d->lanes);
+  if (d->prof) cudaEventRecord(d->ev[1]);
   pm_draw_kernel<<<1, PM_DEV_DRAW_THREADS>>>(p, d->st);
+  if (d->prof) cudaEventRecord(d->ev[2]);
   PmDevResult r;
   if (fail(cudaGetLastError(), "launch", err, len) ||
       fail(cudaMemcpy(&r, d->st.pick, sizeof r, cudaMemcpyDeviceToHost), "search", err, len))
@@ -176,6 +227,13 @@ static int cuda_search(PmDeviceHandle *h, const PmSearchView *v, PmShape *out, d
   *out = r.shape;
   *delta = r.delta;
   *evals = r.evals;
+  if (d->prof) {
+    float a = 0, b = 0;
+    cudaEventElapsedTime(&a, d->ev[0], d->ev[1]);
+    cudaEventElapsedTime(&b, d->ev[1], d->ev[2]);
+    d->t_climb += a, d->t_draw += b, d->t_call += wall_ms() - t0, d->calls++;
+    d->climb_steps += ((double)r.evals - (double)p.candidates * p.climbers) / PM_DEV_THREADS / p.climbers;
+  }
   d->synced = v->version + 1; /* the model draws the same shape next */
   d->valid = 1;
   return 0;

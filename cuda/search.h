@@ -4,8 +4,8 @@
  * kernels call them between block barriers, and search_emu.c runs the same phases in the same
  * order with plain loops over the grid, so the CPU emulation finds the GPU's shapes bit for bit.
  *
- * Kernel 1, one block per climber, PM_DEV_THREADS threads:
- *   random   each thread evaluates its share of the climber's random candidates
+ * Kernel 1, one block per climber, PM_DEV_THREADS candidate slots of `lanes` threads each:
+ *   random   each slot evaluates its share of the climber's random candidates
  *   argmin   the block's best (exact: ties go to the lower thread)
  *   take     the winner thread's shape becomes the climber's current shape
  *   repeat until PM_DEV_THREADS * (failed steps in a row) reaches max_age, as on the CPU:
@@ -16,8 +16,9 @@
  * Kernel 2, one block of PM_DEV_DRAW_THREADS: the best climber (ties to the lower index), its
  * shape drawn one row per thread, each drawn row's prefix sums rebuilt by the same thread, and
  * the error change summed in integers.
- * Nothing sums floating-point values across threads: each candidate's error change is computed
- * by one thread (pm_eval_geo), and the argmins compare exactly with a total order. */
+ * Nothing sums floating-point values across threads: a candidate's lanes add integer sums, from
+ * which each computes the error change as pm_eval_geo does, and the argmins compare exactly with
+ * a total order. */
 #ifndef PM_SEARCH_H
 #define PM_SEARCH_H
 
@@ -26,7 +27,13 @@
 
 #include "internal.h"
 
-#define PM_DEV_THREADS 64       /* threads per climber: mutations evaluated per step (power of 2) */
+#define PM_DEV_THREADS 64       /* candidates per climber: mutations evaluated per step (power of 2) */
+/* On the GPU, `lanes` threads (a power of 2 up to 32, within one warp) evaluate each candidate
+ * together, each over every lanes-th row of it, their integer sums added by warp shuffles: a
+ * step's 64 candidates then cost a few rows' memory latency each instead of all their rows'.
+ * Every lane of a candidate runs the same random stream, so all hold the same shape, and lane 0
+ * alone writes the block's shared state. The emulation has one lane per candidate: the sums are
+ * integers, so the result is the same whatever the lanes. */
 #define PM_DEV_DRAW_THREADS 256 /* threads of the pick-and-draw block (power of 2) */
 #define PM_DEV_MAX_STEPS 100000 /* a bound on one climb, against a runaway kernel */
 
@@ -100,11 +107,41 @@ static inline PM_HD int pm_dev_kind(const PmDevParams *p, const PmShape *s) {
   return p->kind > PM_SHAPE_ANY && p->kind < PM_SHAPE_KIND_COUNT ? p->kind : (int)s->kind;
 }
 
-/* A candidate's error change, its colour solved into s->rgba: the CPU search's energy(). */
-static inline PM_HD double pm_dev_energy(const PmDevParams *p, const PmDevState *st, PmShape *s) {
+/* The lanes' sums of one candidate added up in every lane (a butterfly over the lanes, which are
+ * consecutive threads of one warp); nothing to do with one lane. */
+static inline PM_HD void pm_dev_acc_reduce(PmAcc *acc, int lanes) {
+#if defined(__CUDA_ARCH__)
+  if (lanes > 1) {
+    unsigned group = lanes >= 32 ? 0xffffffffu : (1u << lanes) - 1u;
+    unsigned mask = group << ((threadIdx.x & 31u) & ~(unsigned)(lanes - 1));
+    for (int o = lanes / 2; o > 0; o >>= 1) {
+      for (int k = 0; k < 3; k++) {
+        acc->st[k] += __shfl_xor_sync(mask, acc->st[k], o, lanes);
+        acc->sc[k] += __shfl_xor_sync(mask, acc->sc[k], o, lanes);
+      }
+      acc->scc += __shfl_xor_sync(mask, acc->scc, o, lanes);
+      acc->stc += __shfl_xor_sync(mask, acc->stc, o, lanes);
+      acc->n += __shfl_xor_sync(mask, acc->n, o, lanes);
+    }
+  }
+#else
+  (void)acc, (void)lanes;
+#endif
+}
+
+/* A candidate's error change, its colour solved into s->rgba: the CPU search's energy()
+ * (pm_eval_geo), its rows shared among the candidate's lanes. */
+static inline PM_HD double pm_dev_energy(const PmDevParams *p, const PmDevState *st, PmShape *s, int lane,
+                                         int lanes) {
   PmGeo g;
+  PmEdgeSet es;
+  PmAcc acc = {{0, 0, 0}, {0, 0, 0}, 0, 0, 0};
+  int ya, yb;
   pm_shape_geometry_as(s, pm_dev_kind(p, s), &g);
-  return pm_dev_key(pm_eval_geo(&g, st->sums, st->w, st->h, s->rgba[3], s->rgba));
+  if (pm_geo_rows(&g, st->w, st->h, &ya, &yb, &es))
+    pm_eval_geo_rows(&g, &es, ya, yb, st->sums, st->w, lane, lanes, &acc);
+  pm_dev_acc_reduce(&acc, lanes);
+  return pm_dev_key(pm_acc_solve(&acc, s->rgba[3], s->rgba));
 }
 
 /* One stage of a block argmin: slot t takes slot t + stride when that is better. Slots >= stride
@@ -119,7 +156,8 @@ static inline PM_HD void pm_dev_argmin_stage(double *d, int *idx, int t, int str
 /* ---- kernel 1: the climbers ---- */
 
 static inline PM_HD void pm_dev_random_phase(const PmDevParams *p, const PmDevState *st, PmDevBlock *b,
-                                             PmDevThread *th, int block, int t) {
+                                             PmDevThread *th, int block, int t, int lane,
+                                             int lanes) {
   pm_rng_seed(&th->rng, p->seed, p->round, ((unsigned long long)block << 32) | (unsigned)t);
   int alpha = p->alpha ? p->alpha : 128;
   double best = DBL_MAX;
@@ -127,34 +165,38 @@ static inline PM_HD void pm_dev_random_phase(const PmDevParams *p, const PmDevSt
     PmShape c;
     pm_shape_random_hd(&c, (PmShapeKind)p->kind, &th->rng, st->w, st->h);
     c.rgba[3] = (uint8_t)alpha;
-    double e = pm_dev_energy(p, st, &c);
+    double e = pm_dev_energy(p, st, &c, lane, lanes);
     if (i == t || e < best) {
       best = e;
       th->cand = c;
     }
   }
+  if (lane) return;
   b->d[t] = best; /* DBL_MAX for a thread without candidates: it cannot win */
   b->idx[t] = t;
   if (t == 0) b->age = b->steps = b->done = 0;
 }
 
-static inline PM_HD void pm_dev_take_phase(PmDevBlock *b, const PmDevThread *th, int t) {
-  if (t != b->idx[0]) return;
+static inline PM_HD void pm_dev_take_phase(PmDevBlock *b, const PmDevThread *th, int t, int lane) {
+  if (t != b->idx[0] || lane) return;
   b->cur = th->cand;
   b->cur_d = b->d[0];
 }
 
 static inline PM_HD void pm_dev_mutate_phase(const PmDevParams *p, const PmDevState *st, PmDevBlock *b,
-                                             PmDevThread *th, int t) {
+                                             PmDevThread *th, int t, int lane, int lanes) {
   th->cand = b->cur;
   pm_shape_mutate_as(&th->cand, pm_dev_kind(p, &th->cand), &th->rng, st->w, st->h);
   pm_mutate_alpha(&th->cand, &th->rng, p->alpha == 0);
-  b->d[t] = pm_dev_energy(p, st, &th->cand);
+  double e = pm_dev_energy(p, st, &th->cand, lane, lanes);
+  if (lane) return;
+  b->d[t] = e;
   b->idx[t] = t;
 }
 
-static inline PM_HD void pm_dev_accept_phase(const PmDevParams *p, PmDevBlock *b, const PmDevThread *th, int t) {
-  if (t != b->idx[0]) return;
+static inline PM_HD void pm_dev_accept_phase(const PmDevParams *p, PmDevBlock *b, const PmDevThread *th, int t,
+                                             int lane) {
+  if (t != b->idx[0] || lane) return;
   b->steps++;
   if (b->d[0] < b->cur_d) {
     b->cur = th->cand;

@@ -20,13 +20,13 @@ static void climber_block(const PmDevParams *p, const PmDevState *st, int blk) {
   enum { T = PM_DEV_THREADS };
   PmDevBlock b;
   PmDevThread th[T];
-  for (int t = 0; t < T; t++) pm_dev_random_phase(p, st, &b, &th[t], blk, t);
+  for (int t = 0; t < T; t++) pm_dev_random_phase(p, st, &b, &th[t], blk, t, 0, 1);
   argmin(b.d, b.idx, T);
-  for (int t = 0; t < T; t++) pm_dev_take_phase(&b, &th[t], t);
+  for (int t = 0; t < T; t++) pm_dev_take_phase(&b, &th[t], t, 0);
   while (!b.done) {
-    for (int t = 0; t < T; t++) pm_dev_mutate_phase(p, st, &b, &th[t], t);
+    for (int t = 0; t < T; t++) pm_dev_mutate_phase(p, st, &b, &th[t], t, 0, 1);
     argmin(b.d, b.idx, T);
-    for (int t = 0; t < T; t++) pm_dev_accept_phase(p, &b, &th[t], t);
+    for (int t = 0; t < T; t++) pm_dev_accept_phase(p, &b, &th[t], t, 0);
   }
   for (int t = 0; t < T; t++) pm_dev_finish_phase(p, st, &b, blk, t);
 }

@@ -74,5 +74,29 @@ fi
 echo "=== benchmark (GPU: $gpu; CPU: 2 of $(nproc) threads)"
 $build/tests/test_cuda bench "${images[@]}" | tee "$out/bench.txt" || failed=1
 
+echo "=== the GPU's search with 1, 4 and 16 lanes per candidate (8 above) against the emulation"
+for lanes in 1 4 16; do
+  PM_CUDA_LANES=$lanes $build/tests/test_cuda device >"$out/device-lanes$lanes.txt" 2>&1 &&
+    echo "$lanes lanes: same shapes as the emulation" || { echo "$lanes lanes: FAILED"; tail -5 "$out/device-lanes$lanes.txt"; failed=1; }
+done
+
+if [ -x $build/bench/bench_still ]; then
+  # Medians of 3 runs on the first image: the time per 100 shapes against the lanes and the
+  # effort, and where a GPU search's time goes (PM_CUDA_PROFILE: the kernels' times by CUDA
+  # events, the call's by the host clock; the rest of a step is the CPU's copy of the model)
+  echo "=== the GPU search's lanes, effort and time (${images[0]}, 100 triangles, medians of 3 runs)"
+  for args in "-j 2" "-j $(nproc)"; do
+    echo "--- CPU search $args"
+    $build/bench/bench_still -runs 3 $args "${images[0]}" | tail -1
+  done
+  for run in "1|-climbs 24" "4|-climbs 24" "8|-climbs 24" "16|-climbs 24" "1|-climbs 128" "8|-climbs 128" \
+    "8|-climbs 512" "8|-climbs 2048" "8|-climbs 128 -age 1000" "8|-climbs 512 -age 100"; do
+    lanes=${run%%|*} args=${run#*|}
+    echo "--- GPU $args, $lanes lanes"
+    PM_CUDA_LANES=$lanes PM_CUDA_PROFILE=1 $build/bench/bench_still -runs 3 -device cuda $args "${images[0]}" 2>&1 |
+      grep -v '^image'
+  done
+fi
+
 [ $failed -eq 0 ] && echo "gpu-check: all passed" || echo "gpu-check: FAILED (see above; log in $log)"
 exit $failed

@@ -154,6 +154,31 @@ static int reference(void) {
   }
   printf("reference: %d candidates of every kind, %d differ from the search's own evaluation\n", N, bad);
   CHECK(bad == 0, "%d candidates differ", bad);
+  /* The device's lanes: a candidate's rows split every L-th among L lanes, their sums added (in
+   * any order, here the last lane first), give pm_eval_geo's sums exactly. */
+  static const int lanes[] = {2, 3, 8, 16, 32};
+  int split_bad = 0, rows = 0;
+  for (int i = 0; i < N; i++) {
+    PmEdgeSet es;
+    int ya, yb, w = b.w, h = b.h;
+    PmAcc whole = {{0, 0, 0}, {0, 0, 0}, 0, 0, 0};
+    if (!pm_geo_rows(&b.geos[i], w, h, &ya, &yb, &es)) continue;
+    rows += yb - ya + 1;
+    pm_eval_geo_rows(&b.geos[i], &es, ya, yb, pm_model_sums(b.m), w, 0, 1, &whole);
+    for (size_t l = 0; l < sizeof lanes / sizeof *lanes; l++) {
+      PmAcc sum = {{0, 0, 0}, {0, 0, 0}, 0, 0, 0};
+      for (int lane = lanes[l] - 1; lane >= 0; lane--) {
+        PmAcc part = {{0, 0, 0}, {0, 0, 0}, 0, 0, 0};
+        pm_eval_geo_rows(&b.geos[i], &es, ya, yb, pm_model_sums(b.m), w, lane, lanes[l], &part);
+        for (int k = 0; k < 3; k++) sum.st[k] += part.st[k], sum.sc[k] += part.sc[k];
+        sum.scc += part.scc, sum.stc += part.stc, sum.n += part.n;
+      }
+      if (memcmp(&sum, &whole, sizeof sum)) split_bad++;
+    }
+  }
+  printf("reference: the rows of every candidate split among 2, 3, 8, 16 and 32 lanes: %d of %d splits differ "
+         "(%d rows)\n", split_bad, 5 * N, rows);
+  CHECK(split_bad == 0 && rows > N, "%d splits differ", split_bad);
   pm_model_free(b.m);
   free(b.geos), free(rgb), free(delta);
   return 0;
