@@ -339,25 +339,32 @@ static inline PM_HD int64_t pm_blend_span(uint8_t *crow, const uint8_t *trow, in
   return de;
 }
 
+/* Columns [xa, xb) of a row added into acc; with `ps`, each running total is also written as
+ * the prefix sum ps[x + 1]. Integer sums: a row cut into pieces, each started from the total of
+ * the pieces before it, gives the same sums as one pass (the GPU's draw does that, a piece per
+ * thread). */
+static inline PM_HD void pm_sums_run(PmSums *ps, const uint8_t *t, const uint8_t *c, int xa, int xb, PmSums *acc) {
+  for (int x = xa; x < xb; x++) {
+    for (int k = 0; k < 3; k++) {
+      int tv = t[3 * x + k], cv = c[3 * x + k];
+      acc->t[k] += tv;
+      acc->c[k] += cv;
+      acc->cc += cv * cv;
+      acc->tc += tv * cv;
+    }
+    if (ps) ps[x + 1] = *acc;
+  }
+}
+
 /* Rebuilds a row's prefix sums (w + 1 entries) from column x0 on; the columns before it are
  * unchanged. */
 static inline PM_HD void pm_sums_row(PmSums *ps, const uint8_t *t, const uint8_t *c, int x0, int w) {
-  PmSums acc;
   if (x0 == 0) {
     for (int k = 0; k < 3; k++) ps[0].t[k] = ps[0].c[k] = 0;
     ps[0].cc = ps[0].tc = 0;
   }
-  acc = ps[x0];
-  for (int x = x0; x < w; x++) {
-    for (int k = 0; k < 3; k++) {
-      int tv = t[3 * x + k], cv = c[3 * x + k];
-      acc.t[k] += tv;
-      acc.c[k] += cv;
-      acc.cc += cv * cv;
-      acc.tc += tv * cv;
-    }
-    ps[x + 1] = acc;
-  }
+  PmSums acc = ps[x0];
+  pm_sums_run(ps, t, c, x0, w, &acc);
 }
 
 /* Draws one row's spans (sorted, disjoint) and rebuilds its prefix sums from the leftmost

@@ -50,7 +50,21 @@ __global__ void __launch_bounds__(PM_DEV_THREADS *LANES, 1) pm_climb_kernel(PmDe
   pm_dev_finish_phase(&p, &st, &b, blk, i);
 }
 
-__global__ void __launch_bounds__(PM_DEV_DRAW_THREADS) pm_draw_kernel(PmDevParams p, PmDevState st) {
+// Kernel 2 on the GPU is two: the pick (one block: search.h's pick and shape phases) leaves the
+// shape's rows to draw in device memory, and the draw takes a warp per row over a grid of blocks.
+// The emulation draws a row per thread (pm_dev_draw_phase); the pixels are blended one by one
+// either way and the sums are integers, so the canvas, the sums and the error are the same.
+typedef struct {
+  PmShape shape;
+  PmGeo geo;
+  PmEdgeSet es;
+  int ya, yb, any;
+} PmDevDrawSetup;
+
+#define PM_DRAW_ROWS_PER_BLOCK 8 // warps of a draw block, a row each
+
+__global__ void __launch_bounds__(PM_DEV_DRAW_THREADS) pm_pick_kernel(PmDevParams p, PmDevState st,
+                                                                      PmDevDrawSetup *setup) {
   __shared__ PmDevDrawBlock b;
   int t = threadIdx.x;
   pm_dev_pick_phase(&p, &st, &b, t);
@@ -61,9 +75,53 @@ __global__ void __launch_bounds__(PM_DEV_DRAW_THREADS) pm_draw_kernel(PmDevParam
   }
   pm_dev_shape_phase(&p, &st, &b, t);
   __syncthreads();
-  pm_dev_draw_phase(&st, &b, t);
-  __syncthreads();
-  pm_dev_err_phase(&st, &b, t);
+  if (t == 0) {
+    setup->shape = b.shape;
+    setup->geo = b.geo;
+    setup->es = b.es;
+    setup->ya = b.ya, setup->yb = b.yb, setup->any = b.any;
+  }
+}
+
+// A row's intervals are blended by the lanes, a pixel each in turn; then the row's prefix sums
+// from its first changed column are rebuilt in 32 pieces, one per lane, each started from the
+// sums before it (a warp scan of the pieces' totals).
+__global__ void __launch_bounds__(32 * PM_DRAW_ROWS_PER_BLOCK) pm_draw_rows_kernel(PmDevState st,
+                                                                                  const PmDevDrawSetup *setup) {
+  int lane = threadIdx.x & 31, y = blockIdx.x * PM_DRAW_ROWS_PER_BLOCK + (threadIdx.x >> 5);
+  if (!setup->any || y < setup->ya || y > setup->yb || y >= st.h) return; // the same for the whole warp
+  int w = st.w;
+  int16_t x1[PM_MAX_INTERVALS], x2[PM_MAX_INTERVALS];
+  int k = pm_geo_row(&setup->geo, &setup->es, y, w, x1, x2);
+  if (k == 0) return;
+  size_t o = (size_t)y * w * 3;
+  uint8_t *crow = st.canvas + o;
+  const uint8_t *trow = st.target + o;
+  uint8_t rgba[4] = {setup->shape.rgba[0], setup->shape.rgba[1], setup->shape.rgba[2], setup->shape.rgba[3]};
+  long long de = 0;
+  for (int i = 0; i < k; i++)
+    for (int x = x1[i] + lane; x < x2[i]; x += 32) de += pm_blend_span(crow, trow, x, x + 1, rgba);
+  __syncwarp(); // the blended pixels, visible to the lanes that sum them
+  PmSums *ps = st.sums + (size_t)y * (w + 1);
+  int x0 = x1[0], piece = (w - x0 + 31) / 32;
+  int xa = min(w, x0 + lane * piece), xb = min(w, xa + piece);
+  PmSums own = {{0, 0, 0}, {0, 0, 0}, 0, 0}, before = own;
+  pm_sums_run(NULL, trow, crow, xa, xb, &own);
+  // inclusive scan of the pieces' totals over the lanes, then the lane's own total taken off
+  PmSums inc = own;
+  for (int d = 1; d < 32; d <<= 1) {
+    int32_t *v = (int32_t *)&inc, got[8];
+    for (int j = 0; j < 8; j++) got[j] = __shfl_up_sync(0xffffffffu, v[j], d);
+    if (lane >= d)
+      for (int j = 0; j < 8; j++) v[j] += got[j];
+  }
+  int32_t *bv = (int32_t *)&before;
+  const int32_t *iv = (const int32_t *)&inc, *ov = (const int32_t *)&own, *sv = (const int32_t *)&ps[x0];
+  for (int j = 0; j < 8; j++) bv[j] = sv[j] + iv[j] - ov[j];
+  __syncwarp(); // every lane has read ps[x0] before lane 0 may rewrite ps[x0 + 1..]
+  pm_sums_run(ps, trow, crow, xa, xb, &before);
+  for (int d = 16; d > 0; d >>= 1) de += __shfl_xor_sync(0xffffffffu, de, d);
+  if (lane == 0 && de) atomicAdd((unsigned long long *)st.err, (unsigned long long)de); // two's complement
 }
 
 __global__ void pm_sums_kernel(PmDevState st) { pm_dev_sums_row(&st, blockIdx.x * blockDim.x + threadIdx.x); }
@@ -87,6 +145,7 @@ typedef struct {
   size_t d_bytes[3], d_taps_bytes, d_mid_bytes, d_out_bytes;
   /* PM_CUDA_PROFILE=1: where a search step's time goes, printed to stderr at close */
   int lanes; /* threads per candidate in the climbers */
+  PmDevDrawSetup *setup; /* the pick's shape and rows, for the draw */
   int prof;
   cudaEvent_t ev[3];
   double t_climb, t_draw, t_call, climb_steps;
@@ -145,14 +204,14 @@ static void cuda_close(PmDeviceHandle *h) {
   if (!d) return;
   if (d->prof && d->calls) {
     double n = (double)d->calls;
-    fprintf(stderr, "cuda profile: %lld searches: %.3f ms each (host wall), climb kernel %.3f ms, draw kernel %.3f ms; "
+    fprintf(stderr, "cuda profile: %lld searches: %.3f ms each (host wall), climb kernel %.3f ms, pick and draw kernels %.3f ms; "
             "%.1f climb steps per climber; %d lanes\n", d->calls, d->t_call / n, d->t_climb / n, d->t_draw / n,
             d->climb_steps / n, d->lanes);
   }
   if (d->prof)
     for (int i = 0; i < 3; i++) cudaEventDestroy(d->ev[i]);
   free_images(d);
-  cudaFree(d->st.err), cudaFree(d->st.climbs), cudaFree(d->st.pick);
+  cudaFree(d->st.err), cudaFree(d->st.climbs), cudaFree(d->st.pick), cudaFree(d->setup);
   cudaFree(d->r_shapes), cudaFree(d->r_geo);
   for (int i = 0; i < 3; i++) cudaFree(d->r_plane[i]), cudaFree(d->d_plane[i]);
   cudaFree(d->d_taps), cudaFree(d->d_mid), cudaFree(d->d_out);
@@ -172,7 +231,8 @@ static int ensure(CudaDevice *d, int w, int h, int climbers, char *err, size_t l
     }
   }
   if ((!d->st.err && fail(cudaMalloc(&d->st.err, sizeof *d->st.err), "cudaMalloc", err, len)) ||
-      (!d->st.pick && fail(cudaMalloc(&d->st.pick, sizeof *d->st.pick), "cudaMalloc", err, len)))
+      (!d->st.pick && fail(cudaMalloc(&d->st.pick, sizeof *d->st.pick), "cudaMalloc", err, len)) ||
+      (!d->setup && fail(cudaMalloc(&d->setup, sizeof *d->setup), "cudaMalloc", err, len)))
     return -1;
   if (climbers > d->climbers_cap) {
     cudaFree(d->st.climbs);
@@ -218,7 +278,9 @@ static int cuda_search(PmDeviceHandle *h, const PmSearchView *v, PmShape *out, d
   if (d->prof) cudaEventRecord(d->ev[0]);
   climb(p, d->st, d->lanes);
   if (d->prof) cudaEventRecord(d->ev[1]);
-  pm_draw_kernel<<<1, PM_DEV_DRAW_THREADS>>>(p, d->st);
+  pm_pick_kernel<<<1, PM_DEV_DRAW_THREADS>>>(p, d->st, d->setup);
+  pm_draw_rows_kernel<<<(v->h + PM_DRAW_ROWS_PER_BLOCK - 1) / PM_DRAW_ROWS_PER_BLOCK, 32 * PM_DRAW_ROWS_PER_BLOCK>>>(
+      d->st, d->setup);
   if (d->prof) cudaEventRecord(d->ev[2]);
   PmDevResult r;
   if (fail(cudaGetLastError(), "launch", err, len) ||

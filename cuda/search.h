@@ -15,7 +15,8 @@
  *   finish   the climber's result
  * Kernel 2, one block of PM_DEV_DRAW_THREADS: the best climber (ties to the lower index), its
  * shape drawn one row per thread, each drawn row's prefix sums rebuilt by the same thread, and
- * the error change summed in integers.
+ * the error change summed in integers. (On the GPU the pick is this block and the draw a warp per
+ * row over a grid, see search.cu: the same pixels and integer sums.)
  * Nothing sums floating-point values across threads: a candidate's lanes add integer sums, from
  * which each computes the error change as pm_eval_geo does, and the argmins compare exactly with
  * a total order. */

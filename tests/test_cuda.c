@@ -179,6 +179,33 @@ static int reference(void) {
   printf("reference: the rows of every candidate split among 2, 3, 8, 16 and 32 lanes: %d of %d splits differ "
          "(%d rows)\n", split_bad, 5 * N, rows);
   CHECK(split_bad == 0 && rows > N, "%d splits differ", split_bad);
+  /* The device's draw: a row's prefix sums from column x0 rebuilt in 32 pieces, each started
+   * from ps[x0] plus the totals of the pieces before it, against one pass (pm_sums_row). */
+  enum { W = 301 };
+  static uint8_t t[3 * W], c[3 * W];
+  static PmSums one[W + 1], pieces[W + 1];
+  PmRng r;
+  pm_rng_seed(&r, 5, 0, 0);
+  int sums_bad = 0, cases = 0;
+  for (int w = 1; w <= W; w += 7)
+    for (int x0 = 0; x0 < w; x0 += 1 + w / 5, cases++) {
+      for (int i = 0; i < 3 * w; i++) t[i] = (uint8_t)pm_rng_int(&r, 256), c[i] = (uint8_t)pm_rng_int(&r, 256);
+      pm_sums_row(one, t, c, 0, w);
+      memcpy(pieces, one, sizeof one);
+      for (int i = 0; i < 3 * w; i++) c[i] = (uint8_t)(i / 3 >= x0 ? pm_rng_int(&r, 256) : c[i]); /* a draw */
+      pm_sums_row(one, t, c, x0, w);
+      int piece = (w - x0 + 31) / 32;
+      PmSums before = pieces[x0];
+      for (int lane = 0; lane < 32; lane++) {
+        int xa = x0 + lane * piece < w ? x0 + lane * piece : w, xb = xa + piece < w ? xa + piece : w;
+        PmSums start = before;
+        pm_sums_run(NULL, t, c, xa, xb, &before); /* this piece's total added for the next */
+        pm_sums_run(pieces, t, c, xa, xb, &start);
+      }
+      if (memcmp(one, pieces, sizeof(PmSums) * (size_t)(w + 1))) sums_bad++;
+    }
+  printf("reference: row sums rebuilt in 32 pieces: %d of %d rows differ from one pass\n", sums_bad, cases);
+  CHECK(sums_bad == 0 && cases > 100, "%d rows differ", sums_bad);
   pm_model_free(b.m);
   free(b.geos), free(rgb), free(delta);
   return 0;
