@@ -158,10 +158,14 @@ def plugin_env():
     return env
 
 
-def check_element(props, env):
+def check_element(props, env, on_nodes=False):
     """Runs the element once on a tiny frame with the user's properties: a bad name or value, or
-    a device that is missing, is reported now rather than by every task."""
+    a device that is missing, is reported now rather than by every task. With on_nodes (Slurm),
+    device=cuda is left to the nodes: a login node seldom has the GPU the nodes have."""
     quick = dict(props)
+    if on_nodes and quick.get("device", "").strip().lower() == "cuda":
+        quick["device"] = "cpu"
+        log("device=cuda: the GPU is checked by each task on its node (a task without one fails and says so)")
     if re.fullmatch(r"\d+", props.get("threads", "")):
         quick["threads"] = "1"
     cmd = ["gst-launch-1.0", "-q", "videotestsrc", "num-buffers=1", "!", "video/x-raw,width=16,height=16",
@@ -1072,7 +1076,7 @@ def main(argv):
                                                            and not os.listdir(out)):
             raise Fail(f"{out} exists: add --force to overwrite it")
         env = plugin_env()
-        check_element(props, env)
+        check_element(props, env, on_nodes=args.slurm or (not args.local and slurm_available()))
         t_plan = time.monotonic()
         plan = make_plan(args, inp, out, props, settings)
         plan["planning_seconds"] = round(time.monotonic() - t_plan, 3)

@@ -13,7 +13,9 @@ every join and outside the input's own scene changes (steps where the input chan
 --scene of full scale). `ratio` = worst join_mean / elsewhere_median. Joins at a scene change
 (exact or scene cuts in the plan) are listed under `cuts` with the output's and the input's step;
 `input_change` measures the input's own steps over the same windows the same way (what the ratio
-is where nothing was joined). With --input and --temporal (needs python3-numpy and
+is where nothing was joined). `shot_median` is the median step of the rest of the join's own shot
+(from the input's scene change or cut before the join to the next one), `vs_shot` the join against
+it: a join inside a zoom is compared with the zoom, not with a calm pan elsewhere. With --input and --temporal (needs python3-numpy and
 python3-opencv), the same for the warping error of temporal.py (output frame t-1 warped to t by the
 input's optical flow, over pixels where the flow is consistent).
 Standard library only without --temporal.
@@ -88,11 +90,21 @@ def summarise(steps, joins, fade, cuts, skip, ref=None):
     rest = [v for t, v in enumerate(steps)
             if t >= 1 and t not in inside and t not in cuts and t not in skip and v is not None]
     med = statistics.median(rest) if rest else 0.0
+    # a shot runs from one change of scene (the input's own, or a join at one) to the next
+    bounds = sorted(set(skip) | set(cuts))
     per = []
     for s in joins:
         win = [steps[t] for t in range(max(1, s - fade), s + 1) if t < len(steps) and t not in skip]
         if win:
             j = {"frame": s, "join_mean": round(statistics.mean(win), 3), "join_max": round(max(win), 3)}
+            lo = max([b for b in bounds if b <= s - fade], default=1)
+            hi = min([b for b in bounds if b > s], default=len(steps))
+            shot = [v for t, v in enumerate(steps) if lo <= t < hi and t >= 1 and t not in inside and t not in skip
+                    and t not in cuts and v is not None]
+            if shot:
+                j["shot"] = [lo, hi]
+                j["shot_median"] = round(statistics.median(shot), 3)
+                j["vs_shot"] = round(j["join_mean"] / j["shot_median"], 3) if j["shot_median"] > 0 else None
             if ref:
                 rw = [ref[t] for t in range(max(1, s - fade), s + 1) if t < len(ref) and t not in skip]
                 j["single_run_mean"] = round(statistics.mean(rw), 3)
@@ -102,6 +114,7 @@ def summarise(steps, joins, fade, cuts, skip, ref=None):
     q = statistics.quantiles(rest, n=10) if len(rest) >= 10 else [med] * 9
     r = {"elsewhere_median": round(med, 3), "elsewhere_p90": round(q[8], 3), "joins": per,
          "ratio": round(worst / med, 3) if med > 0 else None}
+    r["worst_vs_shot"] = max((j["vs_shot"] for j in per if j.get("vs_shot")), default=None)
     if ref:
         r["worst_vs_single_run"] = max((j["vs_single_run"] for j in per if j.get("vs_single_run")), default=None)
     return r

@@ -120,4 +120,13 @@ bad "FFV1 in MP4" "FFV1 cannot go into" clip.mp4 -o y.mp4 --codec ffv1
 bad "an existing output" "exists: add --force" clip.mp4 -o c.mkv
 bad "a state folder of other settings" "other input or settings" clip.mp4 -o a.mkv shapes=21
 bad "svg-location" "not supported" clip.mp4 -o y.mkv svg-location=f%d.svg
+if nvidia-smi -L >/dev/null 2>&1; then
+  echo "SKIP: device=cuda refused without a GPU (this machine has one)"
+else
+  bad "device=cuda without a GPU, run here" "refuses these settings" clip.mp4 -o y.mkv device=cuda --local
+fi
+# a login node seldom has the nodes' GPU: on Slurm the tasks check device=cuda on their nodes
+out=$($batch clip.mp4 -o y.mkv device=cuda --slurm --dry-run 2>&1)
+rc=$?
+checke "device=cuda on Slurm is left to the nodes" '[ $rc -eq 0 ] && echo "$out" | grep -q "checked by each task"'
 finish
