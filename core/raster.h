@@ -239,23 +239,42 @@ static inline PM_HD int pm_geo_rows(const PmGeo *g, int w, int h, int *ya, int *
 /* Pixel spans of row y: pixel x is inside when its centre x + 0.5 lies in an interval.
  * Writes up to PM_MAX_INTERVALS [x1, x2) pairs; returns their count. The convex case (the
  * search's hot path) is kept small so that it inlines into the row loops. */
-static inline PM_HD int pm_convex_row(const PmEdgeSet *es, int y, int w, int16_t *x1, int16_t *x2) {
-  float yc = (float)y + 0.5f, lo = 1e30f, hi = -1e30f;
-  int k = 0;
-  for (int i = 0; i < es->n; i++) {
-    const PmEdge *e = &es->e[i];
-    if (yc < e->lo || yc >= e->hi) continue;
-    float x = e->x + (yc - e->lo) * e->slope;
-    lo = x < lo ? x : lo;
-    hi = x > hi ? x : hi;
-    k++;
-  }
+/* Where edge e meets the line yc, into the row's extent [lo, hi] and its count k. */
+static inline PM_HD void pm_edge_meet(const PmEdge *e, float yc, float *lo, float *hi, int *k) {
+  if (yc < e->lo || yc >= e->hi) return;
+  float x = e->x + (yc - e->lo) * e->slope;
+  *lo = x < *lo ? x : *lo;
+  *hi = x > *hi ? x : *hi;
+  ++*k;
+}
+
+/* The pixel span of a convex row from the extent its edges gave. */
+static inline PM_HD int pm_extent_span(float lo, float hi, int k, int w, int16_t *x1, int16_t *x2) {
   if (k < 2 || !(hi > lo)) return 0;
   int a = pm_clamp_to_int(ceilf(lo - 0.5f), w), b = pm_clamp_to_int(ceilf(hi - 0.5f), w);
   if (a >= b) return 0;
   *x1 = (int16_t)a;
   *x2 = (int16_t)b;
   return 1;
+}
+
+static inline PM_HD int pm_convex_row(const PmEdgeSet *es, int y, int w, int16_t *x1, int16_t *x2) {
+  float yc = (float)y + 0.5f, lo = 1e30f, hi = -1e30f;
+  int k = 0;
+  for (int i = 0; i < es->n; i++) pm_edge_meet(&es->e[i], yc, &lo, &hi, &k);
+  return pm_extent_span(lo, hi, k, w, x1, x2);
+}
+
+/* The same for at most three edges held by value, so that a GPU keeps them in registers rather
+ * than re-reading the edge set from local memory every row (the search's triangles). */
+static inline PM_HD int pm_convex_row3(PmEdge e0, PmEdge e1, PmEdge e2, int n, int y, int w, int16_t *x1,
+                                       int16_t *x2) {
+  float yc = (float)y + 0.5f, lo = 1e30f, hi = -1e30f;
+  int k = 0;
+  if (n > 0) pm_edge_meet(&e0, yc, &lo, &hi, &k);
+  if (n > 1) pm_edge_meet(&e1, yc, &lo, &hi, &k);
+  if (n > 2) pm_edge_meet(&e2, yc, &lo, &hi, &k);
+  return pm_extent_span(lo, hi, k, w, x1, x2);
 }
 
 static inline PM_HD int pm_general_row(const PmGeo *g, int y, int w, int16_t *x1, int16_t *x2) {
@@ -385,7 +404,15 @@ static inline PM_HD int64_t pm_draw_row(uint8_t *crow, const uint8_t *trow, PmSu
 static inline PM_HD void pm_eval_geo_rows(const PmGeo *g, const PmEdgeSet *es, int ya, int yb, const PmSums *sums,
                                           int w, int first, int step, PmAcc *acc) {
   int16_t x1[PM_MAX_INTERVALS], x2[PM_MAX_INTERVALS];
-  if (es->n >= 0) { /* convex: the hot path */
+  if (es->n >= 0 && es->n <= 3) { /* a triangle: the hot path */
+    int n = es->n;
+    PmEdge none = {0.0f, 0.0f, 0.0f, 0.0f, 0}; /* not read: only the first n edges are */
+    PmEdge e0 = n > 0 ? es->e[0] : none, e1 = n > 1 ? es->e[1] : none, e2 = n > 2 ? es->e[2] : none;
+    for (int y = ya + first; y <= yb; y += step) {
+      int16_t a, b;
+      if (pm_convex_row3(e0, e1, e2, n, y, w, &a, &b)) pm_acc_span(acc, sums + (size_t)y * (w + 1), a, b);
+    }
+  } else if (es->n >= 0) { /* other convex shapes */
     for (int y = ya + first; y <= yb; y += step)
       if (pm_convex_row(es, y, w, x1, x2)) pm_acc_span(acc, sums + (size_t)y * (w + 1), x1[0], x2[0]);
   } else {
