@@ -396,9 +396,6 @@ static inline PM_HD int64_t pm_draw_row(uint8_t *crow, const uint8_t *trow, PmSu
   return de;
 }
 
-/* A whole candidate: rasterize g on a w x h image with row prefix sums `sums` ((w + 1) per
- * row) and solve it. This is the unit of work of the CUDA evaluation kernel; the CPU search
- * gets the same numbers through pm_geo_spans and pm_acc_span. */
 /* Rows ya + first, ya + first + step, ... up to yb of a candidate, added into acc. The sums are
  * integers, so any split of the rows among threads (a GPU's lanes) adds up to the whole exactly. */
 static inline PM_HD void pm_eval_geo_rows(const PmGeo *g, const PmEdgeSet *es, int ya, int yb, const PmSums *sums,
@@ -423,6 +420,9 @@ static inline PM_HD void pm_eval_geo_rows(const PmGeo *g, const PmEdgeSet *es, i
   }
 }
 
+/* A whole candidate: rasterize g on a w x h image with row prefix sums `sums` ((w + 1) per
+ * row) and solve it: the CPU search's evaluation of a candidate (model.c), the CUDA evaluation
+ * kernel's per thread, and the device search's split among lanes (pm_eval_geo_rows). */
 static inline PM_HD double pm_eval_geo(const PmGeo *g, const PmSums *sums, int w, int h, int alpha, uint8_t rgb[3]) {
   PmAcc acc = {{0, 0, 0}, {0, 0, 0}, 0, 0, 0};
   PmEdgeSet es;

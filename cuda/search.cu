@@ -143,9 +143,9 @@ typedef struct {
   uint8_t *d_plane[3], *d_taps, *d_out;
   float *d_mid;
   size_t d_bytes[3], d_taps_bytes, d_mid_bytes, d_out_bytes;
-  /* PM_CUDA_PROFILE=1: where a search step's time goes, printed to stderr at close */
-  int lanes; /* threads per candidate in the climbers */
+  int lanes;             /* threads per candidate in the climbers */
   PmDevDrawSetup *setup; /* the pick's shape and rows, for the draw */
+  /* PM_CUDA_PROFILE=1: where a search step's time goes, printed to stderr at close */
   int prof;
   cudaEvent_t ev[3];
   double t_climb, t_draw, t_call, climb_steps;
