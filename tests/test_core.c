@@ -256,6 +256,55 @@ static int test_colour(void) {
   return 0;
 }
 
+/* A candidate's sums from the row walk (32-bit SSE2 batches of rows where the CPU has SSE2)
+ * against the spans summed one by one in 64 bits, at working widths up to the largest (4096,
+ * where a batch is 2 rows), on bright noise so that the 32-bit lanes come near their limit. */
+static int test_acc_rows(void) {
+  static const int sizes[][2] = {{256, 160}, {1500, 90}, {4096, 48}};
+  for (int z = 0; z < 3; z++) {
+    int w = sizes[z][0], h = sizes[z][1], bad = 0, rows = 0;
+    uint8_t *img = noise_image(w, h, 21 + z);
+    for (size_t i = 0; i < (size_t)w * h * 3; i++) img[i] = (uint8_t)(255 - img[i] / 8);
+    PmConfig c;
+    pm_config_init(&c);
+    c.threads = 1;
+    c.working_size = w;
+    PmFrame f = {PM_FORMAT_RGB, w, h, {img, NULL, NULL}, {w * 3, 0, 0}};
+    char err[128];
+    PmModel *m = pm_model_new(&c, &f, err, sizeof err);
+    CHECK(m != NULL, "%s", err);
+    if (!m) continue;
+    int mw, mh;
+    pm_model_working_size(m, &mw, &mh);
+    CHECK(mw == w && mh == h, "working size %dx%d, asked %dx%d", mw, mh, w, h);
+    const PmSums *sums = pm_model_sums(m);
+    PmSpan *sp = malloc(sizeof *sp * (size_t)h * PM_MAX_INTERVALS);
+    PmRng r;
+    pm_rng_seed(&r, 3, (uint64_t)z, 0);
+    for (int i = 0; i < 400; i++) {
+      PmShape s;
+      pm_shape_random(&s, PM_SHAPE_TRIANGLE, &r, w, h);
+      if (i % 2) /* half of them wide: most of the width on every row */
+        for (int k = 0; k < 3; k++) s.p[2 * k] = (float)(k == 1 ? w - 1 - pm_rng_int(&r, 8) : pm_rng_int(&r, 8));
+      PmGeo g;
+      PmEdgeSet es;
+      int ya, yb;
+      pm_shape_geometry(&s, &g);
+      PmAcc walk = {{0, 0, 0}, {0, 0, 0}, 0, 0, 0}, spans = walk;
+      if (pm_geo_rows(&g, w, h, &ya, &yb, &es)) pm_eval_geo_rows(&g, &es, ya, yb, sums, w, 0, 1, &walk);
+      int n = pm_geo_spans(&g, w, h, sp);
+      for (int j = 0; j < n; j++) pm_acc_span(&spans, sums + (size_t)sp[j].y * (w + 1), sp[j].x1, sp[j].x2);
+      rows += n;
+      if (memcmp(&walk, &spans, sizeof walk)) bad++;
+    }
+    CHECK(bad == 0 && rows > 400, "%dx%d: %d of 400 triangles' sums differ (%d rows)", w, h, bad, rows);
+    free(sp);
+    pm_model_free(m);
+    free(img);
+  }
+  return 0;
+}
+
 /* The predicted error change against a full recomputation after drawing. */
 static int test_partial_error(void) {
   int w = 80, h = 64;
@@ -525,7 +574,7 @@ static int test_yuv_write(void) {
 typedef struct { const char *name; int (*fn)(void); } Test;
 static const Test tests[] = {
     {"raster", test_raster},           {"clipping", test_clipping}, {"colour", test_colour},
-    {"partial_error", test_partial_error}, {"threads", test_threads}, {"warm_start", test_warm_start},
+    {"partial_error", test_partial_error}, {"acc_rows", test_acc_rows}, {"threads", test_threads}, {"warm_start", test_warm_start},
     {"render", test_render},           {"bad_input", test_bad_input}, {"yuv_write", test_yuv_write},
 };
 
