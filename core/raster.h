@@ -18,7 +18,7 @@
 #define PM_HD
 #endif
 
-/* The CPU's row sums of a triangle in 32-bit SSE2 lanes (pm_acc_rows below); integer sums, so
+/* The CPU's span sums of a candidate in 32-bit SSE2 lanes (pm_acc_rows below); integer sums, so
  * the same numbers as the scalar code that CUDA and other processors run. */
 #if defined(__SSE2__) && !defined(__CUDACC__)
 #include <emmintrin.h>
@@ -321,10 +321,10 @@ static inline PM_HD void pm_acc_span(PmAcc *acc, const PmSums *row, int x1, int 
   acc->n += x2 - x1;
 }
 
-/* Span sums gathered a batch of rows at a time. With SSE2 a span is two 4-lane 32-bit
+/* Span sums gathered a batch of spans at a time. With SSE2 a span is two 4-lane 32-bit
  * subtractions and additions instead of eight 64-bit ones, and the batch goes into the 64-bit
- * PmAcc before 32 bits could overflow: a row adds at most 3 * 255^2 per pixel to cc (tc
- * likewise; t and c far less), so rows * w * 195075 stays under 2^31. */
+ * PmAcc before 32 bits could overflow: a span of at most w pixels adds at most 3 * 255^2 per
+ * pixel to cc (tc likewise; t and c far less), so spans * w * 195075 stays under 2^31. */
 typedef struct {
   PmAcc *acc;
 #ifdef PM_ACC_SSE2
@@ -463,26 +463,26 @@ static inline PM_HD int64_t pm_draw_row(uint8_t *crow, const uint8_t *trow, PmSu
 static inline PM_HD void pm_eval_geo_rows(const PmGeo *g, const PmEdgeSet *es, int ya, int yb, const PmSums *sums,
                                           int w, int first, int step, PmAcc *acc) {
   int16_t x1[PM_MAX_INTERVALS], x2[PM_MAX_INTERVALS];
+  PmAccRows rows;
+  pm_acc_rows_init(&rows, acc, w);
   if (es->n >= 0 && es->n <= 3) { /* a triangle: the hot path */
     int n = es->n;
     PmEdge none = {0.0f, 0.0f, 0.0f, 0.0f, 0}; /* not read: only the first n edges are */
     PmEdge e0 = n > 0 ? es->e[0] : none, e1 = n > 1 ? es->e[1] : none, e2 = n > 2 ? es->e[2] : none;
-    PmAccRows rows;
-    pm_acc_rows_init(&rows, acc, w);
     for (int y = ya + first; y <= yb; y += step) {
       int16_t a, b;
       if (pm_convex_row3(e0, e1, e2, n, y, w, &a, &b)) pm_acc_rows_span(&rows, sums + (size_t)y * (w + 1), a, b);
     }
-    pm_acc_rows_flush(&rows);
   } else if (es->n >= 0) { /* other convex shapes */
     for (int y = ya + first; y <= yb; y += step)
-      if (pm_convex_row(es, y, w, x1, x2)) pm_acc_span(acc, sums + (size_t)y * (w + 1), x1[0], x2[0]);
+      if (pm_convex_row(es, y, w, x1, x2)) pm_acc_rows_span(&rows, sums + (size_t)y * (w + 1), x1[0], x2[0]);
   } else {
     for (int y = ya + first; y <= yb; y += step) {
       int k = pm_general_row(g, y, w, x1, x2);
-      for (int i = 0; i < k; i++) pm_acc_span(acc, sums + (size_t)y * (w + 1), x1[i], x2[i]);
+      for (int i = 0; i < k; i++) pm_acc_rows_span(&rows, sums + (size_t)y * (w + 1), x1[i], x2[i]);
     }
   }
+  pm_acc_rows_flush(&rows);
 }
 
 /* A whole candidate: rasterize g on a w x h image with row prefix sums `sums` ((w + 1) per

@@ -256,9 +256,10 @@ static int test_colour(void) {
   return 0;
 }
 
-/* A candidate's sums from the row walk (32-bit SSE2 batches of rows where the CPU has SSE2)
+/* A candidate's sums from the row walk (32-bit SSE2 batches of spans where the CPU has SSE2)
  * against the spans summed one by one in 64 bits, at working widths up to the largest (4096,
- * where a batch is 2 rows), on bright noise so that the 32-bit lanes come near their limit. */
+ * where a batch is 2 spans), on bright noise so that the 32-bit lanes come near their limit:
+ * triangles (half of them nearly as wide as the image) and every other kind. */
 static int test_acc_rows(void) {
   static const int sizes[][2] = {{256, 160}, {1500, 90}, {4096, 48}};
   for (int z = 0; z < 3; z++) {
@@ -283,8 +284,8 @@ static int test_acc_rows(void) {
     pm_rng_seed(&r, 3, (uint64_t)z, 0);
     for (int i = 0; i < 400; i++) {
       PmShape s;
-      pm_shape_random(&s, PM_SHAPE_TRIANGLE, &r, w, h);
-      if (i % 2) /* half of them wide: most of the width on every row */
+      pm_shape_random(&s, i % 4 == 3 ? PM_SHAPE_ANY : PM_SHAPE_TRIANGLE, &r, w, h);
+      if (i % 4 == 1) /* wide triangles: most of the width on every row */
         for (int k = 0; k < 3; k++) s.p[2 * k] = (float)(k == 1 ? w - 1 - pm_rng_int(&r, 8) : pm_rng_int(&r, 8));
       PmGeo g;
       PmEdgeSet es;
@@ -297,7 +298,7 @@ static int test_acc_rows(void) {
       rows += n;
       if (memcmp(&walk, &spans, sizeof walk)) bad++;
     }
-    CHECK(bad == 0 && rows > 400, "%dx%d: %d of 400 triangles' sums differ (%d rows)", w, h, bad, rows);
+    CHECK(bad == 0 && rows > 400, "%dx%d: %d of 400 shapes' sums differ (%d spans)", w, h, bad, rows);
     free(sp);
     pm_model_free(m);
     free(img);
