@@ -49,6 +49,7 @@ struct PmModel {
   atomic_int interrupted;      /* pm_model_interrupt(), from any thread */
   const atomic_int *external;  /* another flag that stops the searches (the video session's) */
   double deadline;             /* pm_now() at which searches stop; 0: none */
+  double round_cost;           /* seconds the last replacement round took, its undo included */
   int idle_rounds; /* warm frames in a row with nothing changed and no replacement that paid */
   int nshapes, cap;
   PmPool *pool;
@@ -576,16 +577,23 @@ double pm_model_warm_start(PmModel *m, int shape_count, int refine_tries, int re
     return pm_model_score(m);
   }
   list_save(m, &orig);
+  double refit_cost = pm_now();
   if (refit(m, &orig, n, shape_count, refine_tries) > 0 || m->nshapes < shape_count) m->idle_rounds = 0;
+  refit_cost = pm_now() - refit_cost;
   while (m->nshapes < shape_count && !pm_model_stopped(m)) pm_model_step(m);
   /* a still picture stops trying replacements once they no longer pay */
   for (int r = 0; r < replace_rounds && m->idle_rounds < PM_SETTLE_FRAMES && !pm_model_stopped(m); r++) {
     int k = m->nshapes;
     if (k >= cap) break; /* cfg.repeat can overfill the list: nothing to replace then */
+    /* A round cannot stop half-way (its refits redraw every shape): under a deadline, start one
+     * only if it can end in time, by the last round's cost or, before any, this frame's refit. */
+    double t0 = pm_now();
+    if (m->deadline > 0.0 && t0 + (m->round_cost > 0.0 ? m->round_cost : refit_cost) > m->deadline) break;
     list_save(m, &orig);
     int got = replace_weakest(m, shape_count, &saved);
+    if (got < 0) refit(m, &orig, k, shape_count, 0); /* undo */
+    m->round_cost = pm_now() - t0;
     if (got < 0) {
-      refit(m, &orig, k, shape_count, 0); /* undo */
       if (r == 0) m->idle_rounds++;
       break;
     }
