@@ -170,7 +170,7 @@ double pm_model_eval(PmModel *m, PmShape *s);
 void pm_model_add(PmModel *m, const PmShape *s);
 int64_t pm_model_error(const PmModel *m); /* as maintained incrementally */
 const uint8_t *pm_model_target(const PmModel *m);
-const void *pm_model_sums(const PmModel *m); /* PmSums, (w + 1) per row */
+const void *pm_model_sums(PmModel *m); /* PmSums, (w + 1) per row, brought up to date */
 PmDeviceHandle *pm_model_device_handle(const PmModel *m); /* NULL: the search runs on the CPU */
 const PmDeviceOps *pm_model_device_ops(const PmModel *m);
 

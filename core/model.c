@@ -3,7 +3,11 @@
  * Error bookkeeping: per-row prefix sums of target and canvas (raster.h) give a candidate's best
  * colour and its error change in closed form, so a candidate costs O(its rows), not O(its
  * pixels). The canvas itself is drawn with rounding, as primitive draws it; the next row update
- * picks up the rounded values, so the estimate never drifts. */
+ * picks up the rounded values, so the estimate never drifts. A drawing only marks its rows stale:
+ * the sums are rebuilt when a search is about to read them, in parallel and once however many
+ * shapes were drawn over a row meanwhile (a warm frame's refit redraws every shape, and rebuilt
+ * each row from every shape's left edge to the end of the row it took most of its time). A
+ * single shape's error change is summed from its pixels instead, the same integers. */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +42,7 @@ struct PmModel {
   PmMotion *motion;
   int *block_weights;        /* scratch for pm_motion_shape_offset */
   PmSums *sums;             /* h rows of w + 1 prefix entries */
+  int *stale_from;          /* per row: the sums are stale from this column on (w: up to date) */
   int64_t err;
   uint8_t bg[3];
   PmShape *shapes;
@@ -109,12 +114,6 @@ int pm_model_stopped(const PmModel *m) {
 
 /* ---- error bookkeeping ---- */
 
-/* Rebuilds row y's prefix sums from column x0 on (the columns before it are unchanged). */
-static void update_row(PmModel *m, int y, int x0) {
-  size_t o = (size_t)y * m->w * 3;
-  pm_sums_row(m->sums + (size_t)y * (m->w + 1), m->target + o, m->canvas + o, x0, m->w);
-}
-
 static void update_all(PmModel *m) {
   int64_t e = 0;
   for (size_t i = 0; i < (size_t)m->w * m->h * 3; i++) {
@@ -123,7 +122,37 @@ static void update_all(PmModel *m) {
   }
   m->err = e;
   m->version++;
-  for (int y = 0; y < m->h; y++) update_row(m, y, 0);
+  for (int y = 0; y < m->h; y++) m->stale_from[y] = 0;
+}
+
+/* Rebuilds the stale prefix sums of rows [ya, yb). */
+static void sync_rows(PmModel *m, int ya, int yb) {
+  for (int y = ya; y < yb; y++) {
+    int x0 = m->stale_from[y];
+    if (x0 >= m->w) continue;
+    size_t o = (size_t)y * m->w * 3;
+    pm_sums_row(m->sums + (size_t)y * (m->w + 1), m->target + o, m->canvas + o, x0, m->w);
+    m->stale_from[y] = m->w;
+  }
+}
+
+/* sync_sums() hands out the rows in this many bands per worker. */
+#define SUMS_BANDS_PER_WORKER 4
+
+static void sums_task(void *ctx, int j, int worker) {
+  (void)worker;
+  PmModel *m = ctx;
+  int bands = SUMS_BANDS_PER_WORKER * pm_pool_size(m->pool);
+  sync_rows(m, m->h * j / bands, m->h * (j + 1) / bands);
+}
+
+/* Brings the prefix sums up to date with the canvas: before a search reads them. */
+static void sync_sums(PmModel *m) {
+  int64_t work = 0;
+  for (int y = 0; y < m->h; y++) work += m->w - m->stale_from[y];
+  /* a few rows (one shape drawn since the last search) are not worth waking the workers for */
+  if (pm_pool_size(m->pool) == 1 || work < 8 * (int64_t)m->w) sync_rows(m, 0, m->h);
+  else pm_pool_run(m->pool, SUMS_BANDS_PER_WORKER * pm_pool_size(m->pool), sums_task, m);
 }
 
 static int shape_spans(const PmModel *m, const PmShape *s, PmSpan *spans) {
@@ -147,7 +176,8 @@ static void draw_spans(PmModel *m, const PmSpan *sp, int n, const uint8_t rgba[4
   for (int i = 0, j; i < n; i = j) { /* spans come sorted by row, then x */
     size_t o = (size_t)sp[i].y * m->w * 3;
     for (j = i; j < n && sp[j].y == sp[i].y; j++) de += pm_blend_span(m->canvas + o, m->target + o, sp[j].x1, sp[j].x2, rgba);
-    update_row(m, sp[i].y, sp[i].x1); /* after the row's last span, from its leftmost change */
+    int *stale = &m->stale_from[sp[i].y]; /* spans are sorted: the row's first is its leftmost */
+    if (sp[i].x1 < *stale) *stale = sp[i].x1;
   }
   m->err += de;
 }
@@ -278,6 +308,7 @@ static int device_search(PmModel *m, PmShape *out, double *delta_out) {
  * (into *delta_out); -1 when out of memory. */
 static int search_shape(PmModel *m, PmShape *out, double *delta_out) {
   if (m->dev && device_search(m, out, delta_out) == 0) return 0;
+  sync_sums(m);
   int nc = m->cfg.climbs;
   PmShape *best = malloc(sizeof *best * (size_t)nc);
   double *delta = malloc(sizeof *delta * (size_t)nc);
@@ -313,6 +344,7 @@ double pm_model_step(PmModel *m) {
   for (int i = 0; i < m->cfg.repeat && !pm_model_stopped(m); i++) {
     PmRng r;
     pm_rng_seed(&r, m->cfg.seed, m->counter++, 0);
+    sync_sums(m);
     double e0 = energy(m, &s, &m->scratch[0]);
     double e = climb(m, &s, e0, &r, m->cfg.max_age, &m->scratch[0]);
     collect_evals(m);
@@ -393,14 +425,22 @@ static void refine_task(void *ctx, int j, int worker) {
   job->delta[j] = e;
 }
 
-/* Error change of drawing s with the colour it has (not re-solved). */
-static double energy_as_is(const PmModel *m, const PmShape *s, PmScratch *sc) {
+/* The sums under s, from the pixels (the prefix sums may be stale): the integers
+ * pm_eval_geo() adds up from them, so the same colour and error change. */
+static void pixel_sums(const PmModel *m, const PmShape *s, PmScratch *sc, PmAcc *acc) {
   PmSpan *spans = sc->spans;
   int n = shape_spans(m, s, spans);
-  PmAcc acc = {{0, 0, 0}, {0, 0, 0}, 0, 0, 0};
-  for (int i = 0; i < n; i++) pm_acc_span(&acc, m->sums + (size_t)spans[i].y * (m->w + 1), spans[i].x1, spans[i].x2);
+  *acc = (PmAcc){{0, 0, 0}, {0, 0, 0}, 0, 0, 0};
+  for (int i = 0; i < n; i++) {
+    size_t o = (size_t)spans[i].y * m->w * 3;
+    PmSums span = {{0, 0, 0}, {0, 0, 0}, 0, 0}; /* a span of at most w pixels fits 32 bits */
+    pm_sums_run(NULL, m->target + o, m->canvas + o, spans[i].x1, spans[i].x2, &span);
+    for (int k = 0; k < 3; k++) acc->st[k] += span.t[k], acc->sc[k] += span.c[k];
+    acc->scc += span.cc;
+    acc->stc += span.tc;
+    acc->n += spans[i].x2 - spans[i].x1;
+  }
   sc->evals++;
-  return pm_acc_delta(&acc, s->rgba[3], s->rgba);
 }
 
 /* How much the picture visibly changes if `from`, drawn over the current canvas, is replaced
@@ -447,7 +487,9 @@ static int refit(PmModel *m, const ShapeList *src, int n, int shape_count, int r
   for (int i = 0; i < n && kept < shape_count; i++) {
     PmShape s = src->shapes[i];
     if (m->cfg.alpha) s.rgba[3] = (uint8_t)m->cfg.alpha;
-    double d = energy_as_is(m, &s, &m->scratch[0]), fitted = src->fitted[i];
+    PmAcc under;
+    pixel_sums(m, &s, &m->scratch[0], &under);
+    double d = pm_acc_delta(&under, s.rgba[3], s.rgba), fitted = src->fitted[i];
     int unsettled = src->unsettled[i];
     int dirty = !(d < 0.0 && d <= fitted * (1.0 - PM_DIRTY_SHARE));
     changed += dirty;
@@ -458,6 +500,7 @@ static int refit(PmModel *m, const ShapeList *src, int n, int shape_count, int r
       if (refine_tries > 0) {
         /* A fixed number of climbs, so the result does not depend on the thread count. */
         int tries = dirty ? PM_DIRTY_REFINE * refine_tries : refine_tries;
+        sync_sums(m);
         RefineJob job = {m, m->counter++, &s, (tries + 3) / 4, {{0}}, {0}, dirty ? PM_DIRTY_MOVE : 1.0f};
         pm_pool_run(m->pool, 4, refine_task, &job);
         int bi = 0;
@@ -466,7 +509,8 @@ static int refit(PmModel *m, const ShapeList *src, int n, int shape_count, int r
         t = job.best[bi];
         e = job.delta[bi];
       } else {
-        e = energy(m, &t, &m->scratch[0]);
+        m->scratch[0].evals++;
+        e = pm_acc_solve(&under, t.rgba[3], t.rgba); /* = energy(m, &t, ...) */
       }
       if (e < d && (d >= 0.0 || d - e > PM_VISIBLE_COST * visible_change(m, &s, &t))) {
         s = t, d = e;
@@ -608,7 +652,7 @@ double pm_model_warm_start(PmModel *m, int shape_count, int refine_tries, int re
 /* ---- life cycle ---- */
 
 static int alloc_images(PmModel *m, int w, int h) {
-  free(m->target), free(m->canvas), free(m->sums), free(m->prev_target), free(m->block_weights);
+  free(m->target), free(m->canvas), free(m->sums), free(m->stale_from), free(m->prev_target), free(m->block_weights);
   pm_motion_free(m->motion);
   m->prev_target = NULL, m->motion = NULL, m->block_weights = NULL;
   m->w = w;
@@ -616,6 +660,7 @@ static int alloc_images(PmModel *m, int w, int h) {
   m->target = malloc((size_t)w * h * 3);
   m->canvas = malloc((size_t)w * h * 3);
   m->sums = malloc(sizeof *m->sums * (size_t)(w + 1) * h);
+  m->stale_from = malloc(sizeof *m->stale_from * (size_t)h);
   free(m->spans2), free(m->row_marks), free(m->canvas_before);
   m->canvas_before = malloc((size_t)w * h * 3);
   m->spans2 = malloc(sizeof(PmSpan) * (size_t)h * PM_MAX_INTERVALS);
@@ -626,7 +671,9 @@ static int alloc_images(PmModel *m, int w, int h) {
     m->scratch[i].spans = malloc(sizeof(PmSpan) * (size_t)h * PM_MAX_INTERVALS);
     if (!m->scratch[i].spans) return -1;
   }
-  return m->target && m->canvas && m->sums ? 0 : -1;
+  if (!m->target || !m->canvas || !m->sums || !m->stale_from) return -1;
+  for (int y = 0; y < h; y++) m->stale_from[y] = 0;
+  return 0;
 }
 
 /* Moves the shapes to a new working size. */
@@ -731,7 +778,7 @@ void pm_model_free(PmModel *m) {
     for (int i = 0; i < pm_pool_size(m->pool); i++) free(m->scratch[i].spans);
   free(m->scratch);
   pm_pool_free(m->pool);
-  free(m->target), free(m->canvas), free(m->sums), free(m->shapes), free(m->contrib), free(m->prev_target);
+  free(m->target), free(m->canvas), free(m->sums), free(m->stale_from), free(m->shapes), free(m->contrib), free(m->prev_target);
   free(m->fitted), free(m->unsettled), free(m->block_weights), free(m->spans2), free(m->row_marks), free(m->canvas_before);
   pm_motion_free(m->motion);
   free(m);
@@ -781,16 +828,21 @@ const uint8_t *pm_model_canvas(const PmModel *m, int *stride) {
 PmPool *pm_model_pool(const PmModel *m) { return m->pool; }
 
 double pm_model_eval(PmModel *m, PmShape *s) {
+  sync_sums(m);
   double d = energy(m, s, &m->scratch[0]);
   collect_evals(m);
   return d;
 }
 void pm_model_add(PmModel *m, const PmShape *s) {
   PmShape solved = *s;
+  sync_sums(m);
   add_shape(m, s, energy(m, &solved, &m->scratch[0]));
 }
 int64_t pm_model_error(const PmModel *m) { return m->err; }
 const uint8_t *pm_model_target(const PmModel *m) { return m->target; }
-const void *pm_model_sums(const PmModel *m) { return m->sums; }
+const void *pm_model_sums(PmModel *m) {
+  sync_sums(m);
+  return m->sums;
+}
 PmDeviceHandle *pm_model_device_handle(const PmModel *m) { return m->dev; }
 const PmDeviceOps *pm_model_device_ops(const PmModel *m) { return m->dev_ops; }
