@@ -48,9 +48,9 @@ static void blend_coverage(float *acc, const float *cov, int xa, int xb, float a
 /* One output row: the background, then every shape whose box meets the row, composited with
  * its coverage. Pixels that every sub-scanline covers wholly (the inside of a shape, most of
  * its pixels) blend at once; only the edges need the coverage sums. */
-static void render_row(const RenderJob *job, int y, float *acc, float *cov) {
+static void render_row(const RenderJob *job, int y, float *acc, float *cov, const float *bg_row) {
   int w = job->out->width;
-  for (int x = 0; x < w; x++) memcpy(acc + 3 * x, job->bg, sizeof job->bg);
+  memcpy(acc, bg_row, sizeof *acc * 3 * (size_t)w);
   float xs[PM_RENDER_SUBROWS][2 * PM_MAX_INTERVALS];
   int k[PM_RENDER_SUBROWS];
   for (int i = 0; i < job->n; i++) {
@@ -108,15 +108,19 @@ static void render_task(void *ctx, int task, int worker) {
   PmFrame *out = job->out;
   int w = out->width, y0 = task * ROWS_PER_TASK, y1 = y0 + ROWS_PER_TASK;
   if (y1 > out->height) y1 = out->height;
-  float *acc = malloc(sizeof(float) * 3 * (size_t)w * 2), *cov = malloc(sizeof(float) * ((size_t)w + 1));
+  /* two rows (4:2:0 writes them in pairs), then the background row every row starts from: one
+   * copy instead of a 12-byte store per pixel, a fifth of the render at 4K */
+  float *acc = malloc(sizeof(float) * 3 * (size_t)w * 3), *cov = malloc(sizeof(float) * ((size_t)w + 1));
   if (!acc || !cov) {
     free(acc), free(cov);
     return;
   }
+  float *bg_row = acc + 6 * (size_t)w;
+  for (int x = 0; x < w; x++) memcpy(bg_row + 3 * x, job->bg, sizeof job->bg);
   int yuv = out->format == PM_FORMAT_I420 || out->format == PM_FORMAT_NV12;
   for (int y = y0; y < y1; y += yuv ? 2 : 1) {
     if (job->rows && !job->rows[y]) continue;
-    render_row(job, y, acc, cov);
+    render_row(job, y, acc, cov, bg_row);
     if (!yuv) {
       pm_frame_write_packed_row(out, y, acc);
       continue;
@@ -124,7 +128,7 @@ static void render_task(void *ctx, int task, int worker) {
     float *next = NULL;
     if (y + 1 < out->height) {
       next = acc + 3 * (size_t)w;
-      render_row(job, y + 1, next, cov);
+      render_row(job, y + 1, next, cov, bg_row);
     }
     pm_frame_write_yuv_rows(out, y, acc, next);
   }
