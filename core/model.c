@@ -4,10 +4,10 @@
  * colour and its error change in closed form, so a candidate costs O(its rows), not O(its
  * pixels). The canvas itself is drawn with rounding, as primitive draws it; the next row update
  * picks up the rounded values, so the estimate never drifts. A drawing only marks its rows stale:
- * the sums are rebuilt when a search is about to read them, in parallel and once however many
- * shapes were drawn over a row meanwhile (a warm frame's refit redraws every shape, and rebuilt
- * each row from every shape's left edge to the end of the row it took most of its time). A
- * single shape's error change is summed from its pixels instead, the same integers. */
+ * the sums are rebuilt when a search is about to read them, in parallel, and once however many
+ * shapes were drawn over a row meanwhile (a warm frame's refit redraws every shape in order;
+ * rebuilding each row from every shape's left edge to the row's end was most of its time). A
+ * single shape's error change is summed from its pixels instead: the same integers. */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>

@@ -433,6 +433,60 @@ static int test_warm_start(void) {
   return 0;
 }
 
+/* A drawing leaves its rows' prefix sums stale until a search reads them: after warm starts
+ * (their refits redraw every shape; refinement and replacement searches read the sums between
+ * drawings) the sums brought up to date equal sums built from scratch, and the error kept along
+ * the way equals a full recomputation, whatever the thread count (the rebuild runs in bands on
+ * the pool). */
+static int test_lazy_sums(void) {
+  int w = 96, h = 64;
+  uint8_t *a = noise_image(w, h, 7), *b = malloc((size_t)w * h * 3);
+  for (int y = 0; y < h; y++) /* the picture moved 3 pixels right and 2 down */
+    for (int x = 0; x < w; x++) memcpy(b + (y * w + x) * 3, a + ((y >= 2 ? y - 2 : 0) * w + (x >= 3 ? x - 3 : 0)) * 3, 3);
+  PmShape first[40];
+  int nfirst = 0;
+  for (int threads = 1; threads <= 2; threads++) {
+    PmModel *m = make_model(a, w, h, threads, PM_SHAPE_ANY, 0);
+    for (int i = 0; i < 30; i++) pm_model_step(m);
+    PmFrame fb = {PM_FORMAT_RGB, w, h, {b, NULL, NULL}, {w * 3, 0, 0}};
+    PmFrame fa = {PM_FORMAT_RGB, w, h, {a, NULL, NULL}, {w * 3, 0, 0}};
+    char err[128];
+    for (int f = 0; f < 3; f++) {
+      CHECK(pm_model_load_target(m, f % 2 ? &fa : &fb, err, sizeof err) == 0, "%s", err);
+      pm_model_warm_start(m, 30, 8, 3);
+    }
+    for (int i = 0; i < 3; i++) pm_model_step(m); /* drawings over sums that were up to date */
+    CHECK(pm_model_error(m) == full_error(m), "%d threads: error kept %lld, recomputed %lld", threads,
+          (long long)pm_model_error(m), (long long)full_error(m));
+    const PmSums *sums = pm_model_sums(m);
+    const uint8_t *t = pm_model_target(m), *c = pm_model_canvas(m, NULL);
+    int bad = 0;
+    for (int y = 0; y < h; y++) {
+      PmSums acc = {{0, 0, 0}, {0, 0, 0}, 0, 0};
+      for (int x = 0; x <= w; x++) {
+        if (x > 0)
+          for (int k = 0; k < 3; k++) {
+            int tv = t[(y * w + x - 1) * 3 + k], cv = c[(y * w + x - 1) * 3 + k];
+            acc.t[k] += tv, acc.c[k] += cv, acc.cc += cv * cv, acc.tc += tv * cv;
+          }
+        bad += memcmp(&acc, &sums[(size_t)y * (w + 1) + x], sizeof acc) != 0;
+      }
+    }
+    CHECK(bad == 0, "%d threads: %d prefix sums differ from sums built from scratch", threads, bad);
+    int n = pm_model_shape_count(m);
+    if (threads == 1) {
+      nfirst = n;
+      memcpy(first, pm_model_shapes(m), sizeof *first * (size_t)n);
+    } else {
+      CHECK(n == nfirst && !memcmp(first, pm_model_shapes(m), sizeof *first * (size_t)n),
+            "2 threads: %d shapes, not the 1-thread run's %d", n, nfirst);
+    }
+    pm_model_free(m);
+  }
+  free(a), free(b);
+  return 0;
+}
+
 static double mean_abs_diff(const uint8_t *a, const uint8_t *b, size_t n) {
   double s = 0;
   for (size_t i = 0; i < n; i++) s += abs(a[i] - b[i]);
@@ -576,6 +630,7 @@ typedef struct { const char *name; int (*fn)(void); } Test;
 static const Test tests[] = {
     {"raster", test_raster},           {"clipping", test_clipping}, {"colour", test_colour},
     {"partial_error", test_partial_error}, {"acc_rows", test_acc_rows}, {"threads", test_threads}, {"warm_start", test_warm_start},
+    {"lazy_sums", test_lazy_sums},
     {"render", test_render},           {"bad_input", test_bad_input}, {"yuv_write", test_yuv_write},
 };
 
