@@ -405,13 +405,40 @@ static inline PM_HD double pm_acc_solve(const PmAcc *acc, int alpha, uint8_t rgb
 /* ---- drawing: what the search's canvas and sums become after a shape is added ---- */
 
 /* Blends colour rgba[0..2] at opacity rgba[3] over pixels [x1, x2) of one RGB row, rounded as
- * primitive draws; returns the change of the squared error against the target row. */
+ * primitive draws; returns the change of the squared error against the target row. With SSE2,
+ * eight pixels (24 bytes) a step in 16-bit lanes: old * (255 - a) + C * a + 127 stays under 2^16
+ * and (v + 1 + (v >> 8)) >> 8 is v / 255 there, so the bytes and the sum are the scalar loop's. */
 static inline PM_HD int64_t pm_blend_span(uint8_t *crow, const uint8_t *trow, int x1, int x2, const uint8_t rgba[4]) {
   int a = rgba[3], ia = 255 - a;
   int64_t de = 0;
-  uint8_t *c = crow + 3 * x1;
-  const uint8_t *t = trow + 3 * x1;
-  for (int x = x1; x < x2; x++, c += 3, t += 3)
+  int i = 3 * x1; /* bytes from the row's start: byte i is channel i % 3 */
+#ifdef PM_ACC_SSE2
+  int end = 3 * x2;
+  if (end - i >= 24) {
+    int16_t ca[24];
+    for (int j = 0; j < 24; j++) ca[j] = (int16_t)(rgba[j % 3] * a + 127);
+    const __m128i zero = _mm_setzero_si128(), one = _mm_set1_epi16(1), via = _mm_set1_epi16((int16_t)ia);
+    __m128i k[3] = {_mm_loadu_si128((const __m128i *)(const void *)ca), _mm_loadu_si128((const __m128i *)(const void *)(ca + 8)),
+                    _mm_loadu_si128((const __m128i *)(const void *)(ca + 16))};
+    __m128i acc = zero; /* four 32-bit lanes: a span of w <= 4096 pixels adds under 2^31 to each */
+    for (; i + 24 <= end; i += 24)
+      for (int v = 0; v < 3; v++) {
+        __m128i old = _mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)(const void *)(crow + i + 8 * v)), zero);
+        __m128i t = _mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)(const void *)(trow + i + 8 * v)), zero);
+        __m128i x = _mm_add_epi16(_mm_mullo_epi16(old, via), k[v]);
+        __m128i nv = _mm_srli_epi16(_mm_add_epi16(_mm_add_epi16(x, one), _mm_srli_epi16(x, 8)), 8);
+        __m128i dn = _mm_sub_epi16(nv, t), dold = _mm_sub_epi16(old, t);
+        acc = _mm_add_epi32(acc, _mm_sub_epi32(_mm_madd_epi16(dn, dn), _mm_madd_epi16(dold, dold)));
+        _mm_storel_epi64((__m128i *)(void *)(crow + i + 8 * v), _mm_packus_epi16(nv, zero));
+      }
+    int32_t lanes[4];
+    _mm_storeu_si128((__m128i *)(void *)lanes, acc);
+    de += (int64_t)lanes[0] + lanes[1] + lanes[2] + lanes[3];
+  }
+#endif
+  uint8_t *c = crow + i;
+  const uint8_t *t = trow + i;
+  for (int x = i / 3; x < x2; x++, c += 3, t += 3) /* i stays a whole pixel */
     for (int k = 0; k < 3; k++) {
       int old = c[k], nv = (old * ia + rgba[k] * a + 127) / 255;
       de += (nv - t[k]) * (nv - t[k]) - (old - t[k]) * (old - t[k]);
