@@ -434,7 +434,7 @@ static void pixel_sums(const PmModel *m, const PmShape *s, PmScratch *sc, PmAcc 
   for (int i = 0; i < n; i++) {
     size_t o = (size_t)spans[i].y * m->w * 3;
     PmSums span = {{0, 0, 0}, {0, 0, 0}, 0, 0}; /* a span of at most w pixels fits 32 bits */
-    pm_sums_run(NULL, m->target + o, m->canvas + o, spans[i].x1, spans[i].x2, &span);
+    pm_span_sums(m->target + o, m->canvas + o, spans[i].x1, spans[i].x2, &span);
     for (int k = 0; k < 3; k++) acc->st[k] += span.t[k], acc->sc[k] += span.c[k];
     acc->scc += span.cc;
     acc->stc += span.tc;
