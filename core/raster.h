@@ -23,6 +23,10 @@
 #if defined(__SSE2__) && !defined(__CUDACC__)
 #include <emmintrin.h>
 #define PM_ACC_SSE2 1
+/* Eight bytes from p, widened to 16-bit lanes. */
+static inline __m128i pm_load8_u16(const uint8_t *p) {
+  return _mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)(const void *)p), _mm_setzero_si128());
+}
 #endif
 
 #define PM_RASTER_PI 3.14159265358979323846
@@ -423,8 +427,7 @@ static inline PM_HD int64_t pm_blend_span(uint8_t *crow, const uint8_t *trow, in
     __m128i acc = zero; /* four 32-bit lanes: a span of w <= 4096 pixels adds under 2^31 to each */
     for (; i + 24 <= end; i += 24)
       for (int v = 0; v < 3; v++) {
-        __m128i old = _mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)(const void *)(crow + i + 8 * v)), zero);
-        __m128i t = _mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)(const void *)(trow + i + 8 * v)), zero);
+        __m128i old = pm_load8_u16(crow + i + 8 * v), t = pm_load8_u16(trow + i + 8 * v);
         __m128i x = _mm_add_epi16(_mm_mullo_epi16(old, via), k[v]);
         __m128i nv = _mm_srli_epi16(_mm_add_epi16(_mm_add_epi16(x, one), _mm_srli_epi16(x, 8)), 8);
         __m128i dn = _mm_sub_epi16(nv, t), dold = _mm_sub_epi16(old, t);
@@ -473,19 +476,16 @@ static inline PM_HD void pm_span_sums(const uint8_t *t, const uint8_t *c, int xa
   if (end - i >= 24) {
     const __m128i zero = _mm_setzero_si128();
     __m128i st[3] = {zero, zero, zero}, sc[3] = {zero, zero, zero}, cc = zero, tc = zero;
-    for (int steps = 0; i + 24 <= end || steps > 0;) {
-      if (i + 24 <= end && steps < 256) {
+    while (i + 24 <= end) {
+      int stop = end - i > 24 * 256 ? i + 24 * 256 : end;
+      for (; i + 24 <= stop; i += 24)
         for (int v = 0; v < 3; v++) {
-          __m128i t16 = _mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)(const void *)(t + i + 8 * v)), zero);
-          __m128i c16 = _mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)(const void *)(c + i + 8 * v)), zero);
+          __m128i t16 = pm_load8_u16(t + i + 8 * v), c16 = pm_load8_u16(c + i + 8 * v);
           st[v] = _mm_add_epi16(st[v], t16);
           sc[v] = _mm_add_epi16(sc[v], c16);
           cc = _mm_add_epi32(cc, _mm_madd_epi16(c16, c16));
           tc = _mm_add_epi32(tc, _mm_madd_epi16(t16, c16));
         }
-        i += 24, steps++;
-        continue;
-      }
       for (int v = 0; v < 3; v++) { /* lane j of vector v holds channel (8 v + j) % 3 */
         uint16_t lt[8], lc[8];
         _mm_storeu_si128((__m128i *)(void *)lt, st[v]);
@@ -493,7 +493,6 @@ static inline PM_HD void pm_span_sums(const uint8_t *t, const uint8_t *c, int xa
         for (int j = 0; j < 8; j++) acc->t[(8 * v + j) % 3] += lt[j], acc->c[(8 * v + j) % 3] += lc[j];
         st[v] = sc[v] = zero;
       }
-      steps = 0;
     }
     int32_t lcc[4], ltc[4];
     _mm_storeu_si128((__m128i *)(void *)lcc, cc);
