@@ -526,6 +526,137 @@ static inline PM_HD int64_t pm_draw_row(uint8_t *crow, const uint8_t *trow, PmSu
   return de;
 }
 
+/* The first row y in [ya, yend] whose centre y + 0.5 is at or below v (yend if none), by the
+ * very comparison pm_edge_meet() makes, so the rows an edge covers are the ones it counts. */
+static inline PM_HD int pm_first_row_from(float v, int ya, int yend) {
+  float guess = ceilf(v - 0.5f);
+  int y = !(guess > (float)ya) ? ya : (guess < (float)yend ? (int)guess : yend);
+  while (y > ya && (float)(y - 1) + 0.5f >= v) y--;
+  while (y < yend && (float)y + 0.5f < v) y++;
+  return y;
+}
+
+#ifdef PM_ACC_SSE2
+/* pm_clamp_to_int(ceilf(v), w) on four lanes. v is first held to [-1, w + 1] (NaN to -1), which
+ * gives the same results and keeps the truncation in range; the ceiling is the truncation, plus
+ * one where that fell below v. */
+static inline __m128i pm_ceil_clamp4(__m128 v, int w) {
+  v = _mm_min_ps(_mm_max_ps(v, _mm_set1_ps(-1.0f)), _mm_set1_ps((float)w + 1.0f));
+  __m128i t = _mm_cvttps_epi32(v);
+  t = _mm_sub_epi32(t, _mm_castps_si128(_mm_cmplt_ps(_mm_cvtepi32_ps(t), v)));
+  t = _mm_and_si128(t, _mm_cmpgt_epi32(t, _mm_setzero_si128()));
+  __m128i over = _mm_cmpgt_epi32(t, _mm_set1_epi32(w));
+  return _mm_or_si128(_mm_andnot_si128(over, t), _mm_and_si128(over, _mm_set1_epi32(w)));
+}
+
+/* Rows [y, q) between two edges, four rows a step: the positions, extent and span of
+ * pm_convex_row3() in float lanes (the same operations in the same order: minps and maxps
+ * choose as its comparisons do), then the rows' sums; a row without a span, or past q, adds an
+ * empty one. Returns the first row not done (q, unless the batch is too small for four rows). */
+static inline int pm_edge_pair_rows4(PmEdge ea, PmEdge eb, int y, int q, int w, const PmSums *sums,
+                                     PmAccRows *rows) {
+  const __m128 half = _mm_set1_ps(0.5f);
+  const __m128 alo = _mm_set1_ps(ea.lo), ax = _mm_set1_ps(ea.x), as = _mm_set1_ps(ea.slope);
+  const __m128 blo = _mm_set1_ps(eb.lo), bx = _mm_set1_ps(eb.x), bs = _mm_set1_ps(eb.slope);
+  __m128i count = _mm_setzero_si128(); /* pixels, per lane */
+  for (; y < q && rows->batch >= 4; y += 4) {
+    __m128i ys = _mm_add_epi32(_mm_set1_epi32(y), _mm_setr_epi32(0, 1, 2, 3));
+    __m128 yc = _mm_add_ps(_mm_cvtepi32_ps(ys), half);
+    __m128 xa = _mm_add_ps(ax, _mm_mul_ps(_mm_sub_ps(yc, alo), as));
+    __m128 xb = _mm_add_ps(bx, _mm_mul_ps(_mm_sub_ps(yc, blo), bs));
+    __m128 lo = _mm_min_ps(xb, _mm_min_ps(xa, _mm_set1_ps(1e30f)));
+    __m128 hi = _mm_max_ps(xb, _mm_max_ps(xa, _mm_set1_ps(-1e30f)));
+    __m128i a = pm_ceil_clamp4(_mm_sub_ps(lo, half), w), b = pm_ceil_clamp4(_mm_sub_ps(hi, half), w);
+    __m128i ok = _mm_and_si128(_mm_castps_si128(_mm_cmpgt_ps(hi, lo)), _mm_cmpgt_epi32(b, a));
+    ok = _mm_and_si128(ok, _mm_cmplt_epi32(ys, _mm_set1_epi32(q))); /* past q: empty spans of row q - 1 */
+    a = _mm_and_si128(a, ok);
+    b = _mm_and_si128(b, ok);
+    int32_t ia[4], ib[4];
+    _mm_storeu_si128((__m128i *)(void *)ia, a);
+    _mm_storeu_si128((__m128i *)(void *)ib, b);
+    if (rows->rows + 4 > rows->batch) pm_acc_rows_flush(rows);
+    for (int i = 0; i < 4; i++) {
+      const PmSums *row = sums + (size_t)(y + i < q ? y + i : q - 1) * (w + 1);
+      const __m128i *pa = (const __m128i *)(const void *)(row + ia[i]), *pb = (const __m128i *)(const void *)(row + ib[i]);
+      rows->lo = _mm_add_epi32(rows->lo, _mm_sub_epi32(_mm_loadu_si128(pb), _mm_loadu_si128(pa)));
+      rows->hi = _mm_add_epi32(rows->hi, _mm_sub_epi32(_mm_loadu_si128(pb + 1), _mm_loadu_si128(pa + 1)));
+    }
+    rows->rows += 4;
+    count = _mm_add_epi32(count, _mm_sub_epi32(b, a));
+  }
+  int32_t n[4];
+  _mm_storeu_si128((__m128i *)(void *)n, count);
+  rows->n += (int64_t)n[0] + n[1] + n[2] + n[3];
+  return y < q ? y : q;
+}
+#endif
+
+/* Rows [p, q) (of those ya + first + k * step) between the two edges ea and eb, which meet every
+ * one of them: pm_convex_row3()'s spans with two edge positions a row and no range tests. */
+static inline PM_HD void pm_edge_pair_rows(PmEdge ea, PmEdge eb, int p, int q, int ya, const PmSums *sums, int w,
+                                           int first, int step, PmAccRows *rows) {
+  int y = ya + first;
+  if (y < p) y += (p - y + step - 1) / step * step;
+#ifdef PM_ACC_SSE2
+  if (step == 1) y = pm_edge_pair_rows4(ea, eb, y, q, w, sums, rows);
+#endif
+  for (; y < q; y += step) {
+    float yc = (float)y + 0.5f, lo = 1e30f, hi = -1e30f;
+    float xa = ea.x + (yc - ea.lo) * ea.slope, xb = eb.x + (yc - eb.lo) * eb.slope;
+    lo = xa < lo ? xa : lo;
+    hi = xa > hi ? xa : hi;
+    lo = xb < lo ? xb : lo;
+    hi = xb > hi ? xb : hi;
+    int16_t a, b;
+    if (pm_extent_span(lo, hi, 2, w, &a, &b)) pm_acc_rows_span(rows, sums + (size_t)y * (w + 1), a, b);
+  }
+}
+
+/* A triangle's rows (at most three edges, from pm_make_edges()). Its vertices' heights split
+ * them in two: above the middle vertex the long edge and the upper short one meet every row,
+ * below it the long edge and the lower one, so pm_convex_row3()'s range tests, made once here,
+ * give two runs of rows between two edges (taken in the edge set's order, as it takes them).
+ * Anything else keeps the row-by-row walk. Tests acc_rows and triangle_rows hold the two
+ * together. */
+static inline PM_HD void pm_triangle_rows(const PmEdgeSet *es, int ya, int yb, const PmSums *sums, int w, int first,
+                                          int step, PmAccRows *rows) {
+  const PmEdge *e = es->e;
+  int n = es->n, end = yb + 1;
+  if (n == 2 && e[0].lo == e[1].lo && e[0].hi == e[1].hi) { /* one side level: both edges, every row */
+    pm_edge_pair_rows(e[0], e[1], pm_first_row_from(e[0].lo, ya, end), pm_first_row_from(e[0].hi, ya, end), ya, sums,
+                      w, first, step, rows);
+    return;
+  }
+  if (n == 3) {
+    float top = e[0].lo, bottom = e[0].hi;
+    for (int i = 1; i < 3; i++) {
+      top = e[i].lo < top ? e[i].lo : top;
+      bottom = e[i].hi > bottom ? e[i].hi : bottom;
+    }
+    int l = -1, s1 = -1, s2 = -1;
+    for (int i = 0; i < 3; i++)
+      if (l < 0 && e[i].lo == top && e[i].hi == bottom) l = i;
+    for (int i = 0; i < 3; i++)
+      if (i != l) {
+        if (e[i].lo == top) s1 = i;
+        else if (e[i].hi == bottom) s2 = i;
+      }
+    if (l >= 0 && s1 >= 0 && s2 >= 0 && e[s1].hi == e[s2].lo) {
+      int r0 = pm_first_row_from(top, ya, end), r1 = pm_first_row_from(e[s1].hi, ya, end);
+      int r2 = pm_first_row_from(bottom, ya, end);
+      pm_edge_pair_rows(e[l < s1 ? l : s1], e[l < s1 ? s1 : l], r0, r1, ya, sums, w, first, step, rows);
+      pm_edge_pair_rows(e[l < s2 ? l : s2], e[l < s2 ? s2 : l], r1, r2, ya, sums, w, first, step, rows);
+      return;
+    }
+  }
+  PmEdge none = {0.0f, 0.0f, 0.0f, 0.0f, 0}; /* not read: only the first n edges are */
+  PmEdge e0 = n > 0 ? e[0] : none, e1 = n > 1 ? e[1] : none, e2 = n > 2 ? e[2] : none;
+  for (int y = ya + first; y <= yb; y += step) {
+    int16_t a, b;
+    if (pm_convex_row3(e0, e1, e2, n, y, w, &a, &b)) pm_acc_rows_span(rows, sums + (size_t)y * (w + 1), a, b);
+  }
+}
+
 /* Rows ya + first, ya + first + step, ... up to yb of a candidate, added into acc. The sums are
  * integers, so any split of the rows among threads (a GPU's lanes) adds up to the whole exactly. */
 static inline PM_HD void pm_eval_geo_rows(const PmGeo *g, const PmEdgeSet *es, int ya, int yb, const PmSums *sums,
@@ -534,13 +665,7 @@ static inline PM_HD void pm_eval_geo_rows(const PmGeo *g, const PmEdgeSet *es, i
   PmAccRows rows;
   pm_acc_rows_init(&rows, acc, w);
   if (es->n >= 0 && es->n <= 3) { /* a triangle: the hot path */
-    int n = es->n;
-    PmEdge none = {0.0f, 0.0f, 0.0f, 0.0f, 0}; /* not read: only the first n edges are */
-    PmEdge e0 = n > 0 ? es->e[0] : none, e1 = n > 1 ? es->e[1] : none, e2 = n > 2 ? es->e[2] : none;
-    for (int y = ya + first; y <= yb; y += step) {
-      int16_t a, b;
-      if (pm_convex_row3(e0, e1, e2, n, y, w, &a, &b)) pm_acc_rows_span(&rows, sums + (size_t)y * (w + 1), a, b);
-    }
+    pm_triangle_rows(es, ya, yb, sums, w, first, step, &rows);
   } else if (es->n >= 0) { /* other convex shapes */
     for (int y = ya + first; y <= yb; y += step)
       if (pm_convex_row(es, y, w, x1, x2)) pm_acc_rows_span(&rows, sums + (size_t)y * (w + 1), x1[0], x2[0]);
