@@ -7,6 +7,10 @@
 #include "internal.h"
 #include "pixel_hd.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 static const PmPackedLayout layouts[PM_FORMAT_I420] = {
     [PM_FORMAT_RGBA] = {4, 0, 1, 2, 3}, [PM_FORMAT_BGRA] = {4, 2, 1, 0, 3},
     [PM_FORMAT_RGBX] = {4, 0, 1, 2, 3}, [PM_FORMAT_BGRX] = {4, 2, 1, 0, 3},
@@ -46,8 +50,25 @@ PmPlanes pm_frame_planes(const PmFrame *f) {
 }
 
 void pm_frame_read_row(const PmFrame *f, int y, uint8_t *rgb) {
-  PmPackedLayout l = f->format < PM_FORMAT_I420 ? layouts[f->format] : layouts[0];
-  for (int x = 0; x < f->width; x++) pm_read_pixel(f->data, f->stride, f->format, l, x, y, rgb + 3 * x);
+  if (f->format < PM_FORMAT_I420) {
+    PmPackedLayout l = layouts[f->format];
+    for (int x = 0; x < f->width; x++) pm_read_pixel(f->data, f->stride, f->format, l, x, y, rgb + 3 * x);
+    return;
+  }
+  /* pm_yuv_to_rgb() with each chroma pair's terms worked out once for its two pixels */
+  const uint8_t *yp = f->data[0] + (size_t)y * f->stride[0], *up = f->data[1] + (size_t)(y / 2) * f->stride[1];
+  const uint8_t *vp = f->format == PM_FORMAT_I420 ? f->data[2] + (size_t)(y / 2) * f->stride[2] : up + 1;
+  int cstep = f->format == PM_FORMAT_I420 ? 1 : 2;
+  for (int x = 0; x < f->width; x += 2) {
+    int d = up[(x / 2) * cstep] - 128, e = vp[(x / 2) * cstep] - 128;
+    int dr = 104595 * e + 32768, dg = -25690 * d - 53281 * e + 32768, db = 132186 * d + 32768;
+    for (int i = x; i < x + 2 && i < f->width; i++) {
+      int c = (yp[i] - 16) * 76284;
+      rgb[3 * i] = pm_clamp8((c + dr) >> 16);
+      rgb[3 * i + 1] = pm_clamp8((c + dg) >> 16);
+      rgb[3 * i + 2] = pm_clamp8((c + db) >> 16);
+    }
+  }
 }
 
 void pm_working_size(int w, int h, int size, int *ww, int *wh) {
@@ -135,6 +156,50 @@ typedef struct {
 
 #define DOWN_ROWS 16
 
+#ifdef __SSE2__
+/* Columns 0, xs, 2 xs, ... (n of them) of row y of a 4:2:0 frame (I420 or NV12) as four floats a
+ * pixel (r, g, b, 0), eight pixels a step: pm_yuv_to_rgb()'s integers, (y - 16) * 76284 as
+ * (y - 16) << 16 plus a 16-bit product by 10748, the chroma terms once for each chroma sample
+ * (a pair of pixels when every column is read), the clamp as 16-bit max and min. Returns the
+ * pixels done (fewer than eight are left). */
+static int yuv_row_quads(const PmFrame *f, int y, int xs, int n, float *quad) {
+  const uint8_t *yp = f->data[0] + (size_t)y * f->stride[0], *up = f->data[1] + (size_t)(y / 2) * f->stride[1];
+  const uint8_t *vp = f->format == PM_FORMAT_I420 ? f->data[2] + (size_t)(y / 2) * f->stride[2] : up + 1;
+  int cstep = f->format == PM_FORMAT_I420 ? 1 : 2, x = 0;
+  const __m128i zero = _mm_setzero_si128();
+  for (; x + 8 <= n; x += 8) {
+    uint8_t luma[8];
+    int32_t terms[3][8];
+    for (int i = 0; i < 8; i += xs == 1 ? 2 : 1) {
+      int sx = (x + i) * xs, ci = (sx / 2) * cstep, d = up[ci] - 128, e = vp[ci] - 128;
+      terms[0][i] = 104595 * e + 32768, terms[1][i] = -25690 * d - 53281 * e + 32768, terms[2][i] = 132186 * d + 32768;
+      if (xs == 1)
+        for (int k = 0; k < 3; k++) terms[k][i + 1] = terms[k][i];
+    }
+    for (int i = 0; i < 8; i++) luma[i] = yp[(size_t)(x + i) * xs];
+    __m128i y16 = _mm_sub_epi16(pm_load8_u16(luma), _mm_set1_epi16(16));
+    __m128i lo = _mm_mullo_epi16(y16, _mm_set1_epi16(10748)), hi = _mm_mulhi_epi16(y16, _mm_set1_epi16(10748));
+    __m128i c0 = _mm_add_epi32(_mm_unpacklo_epi16(lo, hi), _mm_unpacklo_epi16(zero, y16));
+    __m128i c1 = _mm_add_epi32(_mm_unpackhi_epi16(lo, hi), _mm_unpackhi_epi16(zero, y16));
+    __m128 ch[3][2];
+    for (int k = 0; k < 3; k++) {
+      __m128i a = _mm_srai_epi32(_mm_add_epi32(c0, _mm_loadu_si128((const __m128i *)(const void *)terms[k])), 16);
+      __m128i b = _mm_srai_epi32(_mm_add_epi32(c1, _mm_loadu_si128((const __m128i *)(const void *)(terms[k] + 4))), 16);
+      __m128i v = _mm_min_epi16(_mm_max_epi16(_mm_packs_epi32(a, b), zero), _mm_set1_epi16(255));
+      ch[k][0] = _mm_cvtepi32_ps(_mm_unpacklo_epi16(v, zero));
+      ch[k][1] = _mm_cvtepi32_ps(_mm_unpackhi_epi16(v, zero));
+    }
+    for (int h = 0; h < 2; h++) {
+      __m128 r = ch[0][h], g = ch[1][h], b = ch[2][h], none = _mm_setzero_ps();
+      _MM_TRANSPOSE4_PS(r, g, b, none);
+      float *q = quad + 4 * (x + 4 * h);
+      _mm_storeu_ps(q, r), _mm_storeu_ps(q + 4, g), _mm_storeu_ps(q + 8, b), _mm_storeu_ps(q + 12, none);
+    }
+  }
+  return x;
+}
+#endif
+
 /* The horizontal pass over a band of sampled source rows. */
 static void down_rows(void *ctx, int task, int worker) {
   (void)worker;
@@ -142,15 +207,37 @@ static void down_rows(void *ctx, int task, int worker) {
   const PmFrame *f = j->f;
   int w = f->width, ys = j->ty[0].step, xs = j->tx[0].step;
   int n = (w + xs - 1) / xs; /* sampled columns */
+#ifdef __SSE2__
+  float *quad = malloc(sizeof *quad * 4 * (size_t)n);
+  if (!quad) return;
+#else
   uint8_t *row = malloc((size_t)n * 3);
   if (!row) return;
+#endif
   PmPackedLayout l = f->format < PM_FORMAT_I420 ? pm_frame_layout(f->format) : (PmPackedLayout){0, 0, 0, 0, -1};
   for (int r = task * DOWN_ROWS; r < (task + 1) * DOWN_ROWS && r * ys < f->height; r++) {
     int y = r * ys;
+    float *o = j->mid + (size_t)r * j->ww * 3;
+#ifdef __SSE2__
+    /* the row as four floats a pixel, converted once, not once for every tap that reads it */
+    int c = f->format >= PM_FORMAT_I420 ? yuv_row_quads(f, y, xs, n, quad) : 0;
+    for (; c < n; c++) {
+      uint8_t px[3];
+      pm_read_pixel((uint8_t *const *)f->data, f->stride, f->format, l, c * xs, y, px);
+      _mm_storeu_ps(quad + 4 * c, _mm_setr_ps(px[0], px[1], px[2], 0.0f));
+    }
+    for (int x = 0; x < j->ww; x++) {
+      __m128 acc = _mm_setzero_ps(); /* the scalar sums, lane for channel, in the same order */
+      const float *s = quad + 4 * (j->tx[x].first / xs);
+      for (int k = 0; k < j->tx[x].count; k++, s += 4) acc = _mm_add_ps(acc, _mm_mul_ps(_mm_set1_ps(j->tx[x].w[k]), _mm_loadu_ps(s)));
+      float v[4];
+      _mm_storeu_ps(v, acc);
+      memcpy(o + 3 * x, v, sizeof(float) * 3);
+    }
+#else
     if (xs == 1) pm_frame_read_row(f, y, row);
     else
       for (int c = 0; c < n; c++) pm_read_pixel((uint8_t *const *)f->data, f->stride, f->format, l, c * xs, y, row + 3 * c);
-    float *o = j->mid + (size_t)r * j->ww * 3;
     for (int x = 0; x < j->ww; x++) {
       float acc[3] = {0, 0, 0};
       const uint8_t *s = row + 3 * (j->tx[x].first / xs);
@@ -160,8 +247,13 @@ static void down_rows(void *ctx, int task, int worker) {
       }
       memcpy(o + 3 * x, acc, sizeof acc);
     }
+#endif
   }
+#ifdef __SSE2__
+  free(quad);
+#else
   free(row);
+#endif
 }
 
 /* The vertical pass over a band of output rows. */
@@ -169,12 +261,19 @@ static void down_cols(void *ctx, int task, int worker) {
   (void)worker;
   DownJob *j = ctx;
   int ys = j->ty[0].step;
+  int n = j->ww * 3;
+  float acc[3072];
   for (int y = task * DOWN_ROWS; y < (task + 1) * DOWN_ROWS && y < j->wh; y++)
-    for (int x = 0; x < j->ww * 3; x++) {
-      float acc = 0;
+    for (int x0 = 0; x0 < n; x0 += 3072) {
+      /* tap by tap across the row (a loop that vectorizes), each value summed in tap order */
       const Taps *t = &j->ty[y];
-      for (int k = 0; k < t->count; k++) acc += t->w[k] * j->mid[(size_t)(t->first / ys + k) * j->ww * 3 + x];
-      j->out[(size_t)y * j->ww * 3 + x] = pm_clamp8((int)(acc + 0.5f));
+      int len = n - x0 < 3072 ? n - x0 : 3072;
+      for (int x = 0; x < len; x++) acc[x] = 0;
+      for (int k = 0; k < t->count; k++) {
+        const float *src = j->mid + (size_t)(t->first / ys + k) * n + x0, wk = t->w[k];
+        for (int x = 0; x < len; x++) acc[x] += wk * src[x];
+      }
+      for (int x = 0; x < len; x++) j->out[(size_t)y * n + x0 + x] = pm_clamp8((int)(acc[x] + 0.5f));
     }
 }
 
@@ -206,7 +305,6 @@ void pm_frame_write_packed_row(PmFrame *f, int y, const float *rgb) {
 /* The YUV write four pixels at a time, byte for byte pm_rgb_y() and pm_rgb_uv(): the same float
  * operations in the same order, truncation as (int) does it, and saturating packs as the clamp
  * (at 4K the write was as costly as the render). */
-#include <emmintrin.h>
 
 /* R, G and B of the 4 pixels at p (12 floats, r0 g0 b0 r1 | g1 b1 r2 g2 | b2 r3 g3 b3). */
 static inline void rgb4(const float *p, __m128 *r, __m128 *g, __m128 *b) {

@@ -750,13 +750,50 @@ static int test_yuv_write(void) {
   return 0;
 }
 
+/* The downscale of a 4:2:0 frame (vector reads where the CPU has them) against the downscale of
+ * the same picture converted pixel by pixel with pm_read_pixel() into RGB: the same bytes, at
+ * full size and at reductions that read every column, every 2nd and every 5th, odd widths
+ * (a remainder under eight pixels), both layouts, chroma and luma at their extremes. */
+static int test_yuv_read(void) {
+  static const int cases[][4] = {{1283, 37, 1283, 37}, {1283, 37, 256, 8}, {1920, 64, 256, 9}, {3841, 100, 256, 7}, {13, 5, 13, 5}};
+  unsigned seed = 777;
+  for (int ci = 0; ci < 5; ci++)
+    for (int fmt = PM_FORMAT_I420; fmt <= PM_FORMAT_NV12; fmt++) {
+      int w = cases[ci][0], h = cases[ci][1], ww = cases[ci][2], wh = cases[ci][3], cw = (w + 1) / 2, ch = (h + 1) / 2;
+      uint8_t *y = malloc((size_t)w * h), *c = malloc((size_t)cw * ch * 2), *rgb = malloc((size_t)w * h * 3);
+      uint8_t *a = malloc((size_t)ww * wh * 3), *b = malloc((size_t)ww * wh * 3);
+      static const uint8_t extreme[] = {0, 1, 15, 16, 17, 127, 128, 235, 240, 254, 255};
+      for (size_t i = 0; i < (size_t)w * h; i++) {
+        seed = seed * 1103515245u + 12345u;
+        y[i] = seed >> 24 & 1 ? extreme[(seed >> 8) % 11] : (uint8_t)(seed >> 16);
+      }
+      for (size_t i = 0; i < (size_t)cw * ch * 2; i++) {
+        seed = seed * 1103515245u + 12345u;
+        c[i] = seed >> 24 & 1 ? extreme[(seed >> 8) % 11] : (uint8_t)(seed >> 16);
+      }
+      PmFrame f = {(PmFormat)fmt, w, h, {y, c, fmt == PM_FORMAT_I420 ? c + (size_t)cw * ch : NULL},
+                   {w, fmt == PM_FORMAT_I420 ? cw : 2 * cw, fmt == PM_FORMAT_I420 ? cw : 0}};
+      for (int r = 0; r < h; r++)
+        for (int x = 0; x < w; x++)
+          pm_read_pixel(f.data, f.stride, f.format, pm_frame_layout(PM_FORMAT_RGB), x, r, rgb + 3 * ((size_t)r * w + x));
+      PmFrame g = {PM_FORMAT_RGB, w, h, {rgb, NULL, NULL}, {3 * w, 0, 0}};
+      int ok = pm_frame_downscale(&f, ww, wh, a, NULL) == 0 && pm_frame_downscale(&g, ww, wh, b, NULL) == 0;
+      int bad = 0;
+      for (size_t i = 0; ok && i < (size_t)ww * wh * 3; i++) bad += a[i] != b[i];
+      CHECK(ok && bad == 0, "%s %dx%d to %dx%d: %d bytes differ from the per-pixel conversion", fmt == PM_FORMAT_I420 ? "I420" : "NV12",
+            w, h, ww, wh, bad);
+      free(y), free(c), free(rgb), free(a), free(b);
+    }
+  return 0;
+}
+
 typedef struct { const char *name; int (*fn)(void); } Test;
 static const Test tests[] = {
     {"raster", test_raster},           {"clipping", test_clipping}, {"colour", test_colour},
     {"partial_error", test_partial_error}, {"acc_rows", test_acc_rows}, {"triangle_rows", test_triangle_rows}, {"threads", test_threads}, {"warm_start", test_warm_start},
     {"lazy_sums", test_lazy_sums}, {"blend_span", test_blend_span},
     {"span_sums", test_span_sums},
-    {"render", test_render},           {"bad_input", test_bad_input}, {"yuv_write", test_yuv_write},
+    {"render", test_render},           {"bad_input", test_bad_input}, {"yuv_write", test_yuv_write}, {"yuv_read", test_yuv_read},
 };
 
 int main(int argc, char **argv) {
