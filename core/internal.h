@@ -97,8 +97,9 @@ static inline PM_HD void pm_render_row_extent(const float xs[PM_RENDER_SUBROWS][
   float first = 1e30f, last = -1e30f;
   for (int j = 0; j < PM_RENDER_SUBROWS; j++)
     if (k[j]) {
-      first = fminf(first, xs[j][0] * sx);
-      last = fmaxf(last, xs[j][2 * k[j] - 1] * sx);
+      float a = xs[j][0] * sx, b = xs[j][2 * k[j] - 1] * sx; /* as fminf/fmaxf, without a libm call */
+      first = a < first ? a : first;
+      last = b > last ? b : last;
     }
   int ea = pm_clamp_to_int(floorf(first), w), eb = pm_clamp_to_int(ceilf(last), w);
   *xa = ea > *xa ? ea : *xa, *xb = eb < *xb ? eb : *xb;

@@ -67,8 +67,10 @@ static void render_row(const RenderJob *job, int y, float *acc, float *cov, cons
       hit |= k[j];
       single &= k[j] == 1;
       if (k[j] == 1) {
-        lo = fmaxf(lo, xs[j][0] * job->sx);
-        hi = fminf(hi, xs[j][1] * job->sx);
+        /* comparisons, not fmaxf/fminf: the same values (no NaN here), and no call into libm */
+        float l = xs[j][0] * job->sx, r = xs[j][1] * job->sx;
+        lo = l > lo ? l : lo;
+        hi = r < hi ? r : hi;
       }
     }
     if (!hit) continue;
