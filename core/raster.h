@@ -142,6 +142,34 @@ static inline PM_HD int pm_make_edges(const PmPiece *p, PmEdge *e) {
   return k;
 }
 
+/* The interval of a convex piece on the line at y from its edges (pm_make_edges()), made once
+ * for every line the renderer asks about; returns 0 or 1. */
+static inline PM_HD int pm_convex_edges_line(const PmEdgeSet *es, float y, float *xs) {
+  float lo = 0.0f, hi = 0.0f;
+  int k = 0;
+  for (int i = 0; i < es->n; i++) {
+    const PmEdge *e = &es->e[i];
+    if (y < e->lo || y >= e->hi) continue;
+    float x = e->x + (y - e->lo) * e->slope;
+    if (k++ == 0) {
+      lo = hi = x;
+      continue;
+    }
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+  }
+  if (k < 2) return 0;
+  xs[0] = lo;
+  xs[1] = hi;
+  return hi > lo;
+}
+
+/* pm_piece_intervals() for a convex piece whose edges es were made beforehand. */
+static inline PM_HD int pm_convex_piece_line(const PmPiece *p, const PmEdgeSet *es, float y, float *xs) {
+  if (y < p->y0 || y > p->y1) return 0;
+  return pm_convex_edges_line(es, y, xs);
+}
+
 static inline PM_HD int pm_piece_intervals(const PmPiece *p, float y, float *xs) {
   if (y < p->y0 || y > p->y1) return 0;
   if (p->type == PM_GEO_CONIC) {
@@ -154,26 +182,18 @@ static inline PM_HD int pm_piece_intervals(const PmPiece *p, float y, float *xs)
     xs[1] = p->cx + (-bb + s) * inv;
     return 1;
   }
+  PmEdgeSet es;
+  es.n = pm_make_edges(p, es.e);
+  if (p->type == PM_GEO_CONVEX) return pm_convex_edges_line(&es, y, xs);
+  const PmEdge *e = es.e;
   float cx[PM_GEO_MAX_VERTS];
-  int dir[PM_GEO_MAX_VERTS];
-  PmEdge e[PM_GEO_MAX_VERTS];
-  int ne = pm_make_edges(p, e), k = 0;
-  for (int i = 0; i < ne; i++) {
+  int dir[PM_GEO_MAX_VERTS], k = 0;
+  for (int i = 0; i < es.n; i++) {
     if (y < e[i].lo || y >= e[i].hi) continue;
     cx[k] = e[i].x + (y - e[i].lo) * e[i].slope;
     dir[k++] = e[i].dir;
   }
   if (k < 2) return 0;
-  if (p->type == PM_GEO_CONVEX) {
-    float lo = cx[0], hi = cx[0];
-    for (int i = 1; i < k; i++) {
-      if (cx[i] < lo) lo = cx[i];
-      if (cx[i] > hi) hi = cx[i];
-    }
-    xs[0] = lo;
-    xs[1] = hi;
-    return hi > lo;
-  }
   for (int i = 1; i < k; i++) { /* insertion sort: k <= 8 */
     float v = cx[i];
     int dv = dir[i], j = i - 1;

@@ -12,6 +12,7 @@
 typedef struct {
   const PmShape *shapes;
   const PmGeo *geo;
+  const PmEdgeSet *edges; /* a convex shape's edges, made once (n < 0: any other shape) */
   int n;
   float bg[3];
   float sx, sy; /* output pixels per working pixel */
@@ -63,7 +64,8 @@ static void render_row(const RenderJob *job, int y, float *acc, float *cov, cons
     float lo = -1e30f, hi = 1e30f; /* where all sub-scanlines are inside (single intervals) */
     for (int j = 0; j < PM_RENDER_SUBROWS; j++) {
       float ys = ((float)y + ((float)j + 0.5f) / PM_RENDER_SUBROWS) / job->sy;
-      k[j] = pm_geo_intervals(g, ys, xs[j]);
+      k[j] = job->edges[i].n >= 0 ? pm_convex_piece_line(&g->pieces[0], &job->edges[i], ys, xs[j])
+                                  : pm_geo_intervals(g, ys, xs[j]);
       hit |= k[j];
       single &= k[j] == 1;
       if (k[j] == 1) {
@@ -142,11 +144,22 @@ static int render_rows(PmPool *pool, const PmShape *shapes, int n, const uint8_t
   char err[128];
   if (pm_frame_check(out, err, sizeof err) < 0 || ww < 1 || wh < 1 || n < 0) return -1;
   PmGeo *geo = malloc(sizeof *geo * (size_t)(n > 0 ? n : 1));
-  if (!geo) return -1;
-  for (int i = 0; i < n; i++) pm_shape_geometry(&shapes[i], &geo[i]);
-  RenderJob job = {shapes, geo, n, {bg[0], bg[1], bg[2]}, (float)out->width / ww, (float)out->height / wh, out, rows};
+  PmEdgeSet *edges = malloc(sizeof *edges * (size_t)(n > 0 ? n : 1));
+  if (!geo || !edges) {
+    free(geo), free(edges);
+    return -1;
+  }
+  for (int i = 0; i < n; i++) {
+    pm_shape_geometry(&shapes[i], &geo[i]);
+    /* every output row asks for four lines of each shape it meets: the edges (three divisions
+     * for a triangle) are the same each time */
+    const PmPiece *p = &geo[i].pieces[0];
+    edges[i].n = geo[i].type != PM_GEO_UNION && p->type == PM_GEO_CONVEX ? pm_make_edges(p, edges[i].e) : -1;
+  }
+  RenderJob job = {shapes, geo, edges, n, {bg[0], bg[1], bg[2]}, (float)out->width / ww, (float)out->height / wh,
+                   out, rows};
   pm_pool_run(pool, (out->height + ROWS_PER_TASK - 1) / ROWS_PER_TASK, render_task, &job);
-  free(geo);
+  free(geo), free(edges);
   return 0;
 }
 
