@@ -256,6 +256,20 @@ static int test_colour(void) {
   return 0;
 }
 
+/* A one-thread model of img (w x h RGB, w >= h) at its own size: its prefix sums are the
+ * image's rows. */
+static PmModel *full_size_model(uint8_t *img, int w, int h) {
+  PmConfig c;
+  pm_config_init(&c);
+  c.threads = 1;
+  c.working_size = w;
+  PmFrame f = {PM_FORMAT_RGB, w, h, {img, NULL, NULL}, {w * 3, 0, 0}};
+  char err[128];
+  PmModel *m = pm_model_new(&c, &f, err, sizeof err);
+  if (!m) fprintf(stderr, "pm_model_new: %s\n", err);
+  return m;
+}
+
 /* A candidate's sums from the row walk (32-bit SSE2 batches of spans where the CPU has SSE2)
  * against the spans summed one by one in 64 bits, at working widths up to the largest (4096,
  * where a batch is 2 spans), on bright noise so that the 32-bit lanes come near their limit:
@@ -266,14 +280,8 @@ static int test_acc_rows(void) {
     int w = sizes[z][0], h = sizes[z][1], bad = 0, rows = 0;
     uint8_t *img = noise_image(w, h, 21 + z);
     for (size_t i = 0; i < (size_t)w * h * 3; i++) img[i] = (uint8_t)(255 - img[i] / 8);
-    PmConfig c;
-    pm_config_init(&c);
-    c.threads = 1;
-    c.working_size = w;
-    PmFrame f = {PM_FORMAT_RGB, w, h, {img, NULL, NULL}, {w * 3, 0, 0}};
-    char err[128];
-    PmModel *m = pm_model_new(&c, &f, err, sizeof err);
-    CHECK(m != NULL, "%s", err);
+    PmModel *m = full_size_model(img, w, h);
+    CHECK(m != NULL, "no model of %dx%d", w, h);
     if (!m) continue;
     int mw, mh;
     pm_model_working_size(m, &mw, &mh);
@@ -316,14 +324,8 @@ static int test_triangle_rows(void) {
   for (int z = 0; z < 3; z++) {
     int w = sizes[z][0], h = sizes[z][1], bad = 0, lanes_bad = 0, spans = 0;
     uint8_t *img = noise_image(w, h, 31 + z);
-    PmConfig c;
-    pm_config_init(&c);
-    c.threads = 1;
-    c.working_size = w;
-    PmFrame f = {PM_FORMAT_RGB, w, h, {img, NULL, NULL}, {w * 3, 0, 0}};
-    char err[128];
-    PmModel *m = pm_model_new(&c, &f, err, sizeof err);
-    CHECK(m != NULL, "%s", err);
+    PmModel *m = full_size_model(img, w, h);
+    CHECK(m != NULL, "no model of %dx%d", w, h);
     if (!m) continue;
     const PmSums *sums = pm_model_sums(m);
     PmRng r;
