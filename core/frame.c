@@ -50,25 +50,8 @@ PmPlanes pm_frame_planes(const PmFrame *f) {
 }
 
 void pm_frame_read_row(const PmFrame *f, int y, uint8_t *rgb) {
-  if (f->format < PM_FORMAT_I420) {
-    PmPackedLayout l = layouts[f->format];
-    for (int x = 0; x < f->width; x++) pm_read_pixel(f->data, f->stride, f->format, l, x, y, rgb + 3 * x);
-    return;
-  }
-  /* pm_yuv_to_rgb() with each chroma pair's terms worked out once for its two pixels */
-  const uint8_t *yp = f->data[0] + (size_t)y * f->stride[0], *up = f->data[1] + (size_t)(y / 2) * f->stride[1];
-  const uint8_t *vp = f->format == PM_FORMAT_I420 ? f->data[2] + (size_t)(y / 2) * f->stride[2] : up + 1;
-  int cstep = f->format == PM_FORMAT_I420 ? 1 : 2;
-  for (int x = 0; x < f->width; x += 2) {
-    int d = up[(x / 2) * cstep] - 128, e = vp[(x / 2) * cstep] - 128;
-    int dr = 104595 * e + 32768, dg = -25690 * d - 53281 * e + 32768, db = 132186 * d + 32768;
-    for (int i = x; i < x + 2 && i < f->width; i++) {
-      int c = (yp[i] - 16) * 76284;
-      rgb[3 * i] = pm_clamp8((c + dr) >> 16);
-      rgb[3 * i + 1] = pm_clamp8((c + dg) >> 16);
-      rgb[3 * i + 2] = pm_clamp8((c + db) >> 16);
-    }
-  }
+  PmPackedLayout l = f->format < PM_FORMAT_I420 ? layouts[f->format] : layouts[0];
+  for (int x = 0; x < f->width; x++) pm_read_pixel(f->data, f->stride, f->format, l, x, y, rgb + 3 * x);
 }
 
 void pm_working_size(int w, int h, int size, int *ww, int *wh) {
@@ -159,7 +142,7 @@ typedef struct {
 #ifdef __SSE2__
 /* Columns 0, xs, 2 xs, ... (n of them) of row y of a 4:2:0 frame (I420 or NV12) as four floats a
  * pixel (r, g, b, 0), eight pixels a step: pm_yuv_to_rgb()'s integers, (y - 16) * 76284 as
- * (y - 16) << 16 plus a 16-bit product by 10748, the chroma terms once for each chroma sample
+ * (y - 16) << 16 plus a 16-bit product by 10748, its chroma terms once for each chroma sample
  * (a pair of pixels when every column is read), the clamp as 16-bit max and min. Returns the
  * pixels done (fewer than eight are left). */
 static int yuv_row_quads(const PmFrame *f, int y, int xs, int n, float *quad) {
@@ -171,10 +154,11 @@ static int yuv_row_quads(const PmFrame *f, int y, int xs, int n, float *quad) {
     uint8_t luma[8];
     int32_t terms[3][8];
     for (int i = 0; i < 8; i += xs == 1 ? 2 : 1) {
-      int sx = (x + i) * xs, ci = (sx / 2) * cstep, d = up[ci] - 128, e = vp[ci] - 128;
-      terms[0][i] = 104595 * e + 32768, terms[1][i] = -25690 * d - 53281 * e + 32768, terms[2][i] = 132186 * d + 32768;
+      int sx = (x + i) * xs, ci = (sx / 2) * cstep, t[3];
+      pm_chroma_terms(up[ci], vp[ci], t);
+      for (int k = 0; k < 3; k++) terms[k][i] = t[k];
       if (xs == 1)
-        for (int k = 0; k < 3; k++) terms[k][i + 1] = terms[k][i];
+        for (int k = 0; k < 3; k++) terms[k][i + 1] = t[k];
     }
     for (int i = 0; i < 8; i++) luma[i] = yp[(size_t)(x + i) * xs];
     __m128i y16 = _mm_sub_epi16(pm_load8_u16(luma), _mm_set1_epi16(16));
@@ -305,7 +289,6 @@ void pm_frame_write_packed_row(PmFrame *f, int y, const float *rgb) {
 /* The YUV write four pixels at a time, byte for byte pm_rgb_y() and pm_rgb_uv(): the same float
  * operations in the same order, truncation as (int) does it, and saturating packs as the clamp
  * (at 4K the write was as costly as the render). */
-
 /* R, G and B of the 4 pixels at p (12 floats, r0 g0 b0 r1 | g1 b1 r2 g2 | b2 r3 g3 b3). */
 static inline void rgb4(const float *p, __m128 *r, __m128 *g, __m128 *b) {
   __m128 a = _mm_loadu_ps(p), m = _mm_loadu_ps(p + 4), c = _mm_loadu_ps(p + 8);

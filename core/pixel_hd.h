@@ -12,12 +12,21 @@ typedef struct { int bpp, r, g, b, a; } PmPackedLayout; /* byte offsets; a < 0: 
 
 static inline PM_HD uint8_t pm_clamp8(int v) { return v < 0 ? 0 : (v > 255 ? 255 : (uint8_t)v); }
 
-/* BT.601 limited range, 16.16 fixed point. */
+/* BT.601 limited range, 16.16 fixed point: what chroma (u, v) adds to the luma term of R, G
+ * and B, rounding included (the downscale's vector read shares it between pixels). */
+static inline PM_HD void pm_chroma_terms(int u, int v, int t[3]) {
+  int d = u - 128, e = v - 128;
+  t[0] = 104595 * e + 32768;
+  t[1] = -25690 * d - 53281 * e + 32768;
+  t[2] = 132186 * d + 32768;
+}
+
 static inline PM_HD void pm_yuv_to_rgb(int y, int u, int v, int *r, int *g, int *b) {
-  int c = (y - 16) * 76284, d = u - 128, e = v - 128;
-  *r = pm_clamp8((c + 104595 * e + 32768) >> 16);
-  *g = pm_clamp8((c - 25690 * d - 53281 * e + 32768) >> 16);
-  *b = pm_clamp8((c + 132186 * d + 32768) >> 16);
+  int c = (y - 16) * 76284, t[3];
+  pm_chroma_terms(u, v, t);
+  *r = pm_clamp8((c + t[0]) >> 16);
+  *g = pm_clamp8((c + t[1]) >> 16);
+  *b = pm_clamp8((c + t[2]) >> 16);
 }
 
 /* Pixel (x, y) of a frame as RGB: packed (layout l) or I420/NV12 (format). */
