@@ -143,7 +143,9 @@ static inline PM_HD int pm_make_edges(const PmPiece *p, PmEdge *e) {
 }
 
 /* The interval of a convex piece on the line at y from its edges (pm_make_edges()), made once
- * for every line the renderer asks about; returns 0 or 1. */
+ * for every line the CPU renderer asks about; returns 0 or 1. pm_piece_intervals() below keeps
+ * its own copy of this loop: calling this from it made the device's render kernel spill
+ * (test cuda_resources). */
 static inline PM_HD int pm_convex_edges_line(const PmEdgeSet *es, float y, float *xs) {
   float lo = 0.0f, hi = 0.0f;
   int k = 0;
@@ -182,18 +184,26 @@ static inline PM_HD int pm_piece_intervals(const PmPiece *p, float y, float *xs)
     xs[1] = p->cx + (-bb + s) * inv;
     return 1;
   }
-  PmEdgeSet es;
-  es.n = pm_make_edges(p, es.e);
-  if (p->type == PM_GEO_CONVEX) return pm_convex_edges_line(&es, y, xs);
-  const PmEdge *e = es.e;
   float cx[PM_GEO_MAX_VERTS];
-  int dir[PM_GEO_MAX_VERTS], k = 0;
-  for (int i = 0; i < es.n; i++) {
+  int dir[PM_GEO_MAX_VERTS];
+  PmEdge e[PM_GEO_MAX_VERTS];
+  int ne = pm_make_edges(p, e), k = 0;
+  for (int i = 0; i < ne; i++) {
     if (y < e[i].lo || y >= e[i].hi) continue;
     cx[k] = e[i].x + (y - e[i].lo) * e[i].slope;
     dir[k++] = e[i].dir;
   }
   if (k < 2) return 0;
+  if (p->type == PM_GEO_CONVEX) {
+    float lo = cx[0], hi = cx[0];
+    for (int i = 1; i < k; i++) {
+      if (cx[i] < lo) lo = cx[i];
+      if (cx[i] > hi) hi = cx[i];
+    }
+    xs[0] = lo;
+    xs[1] = hi;
+    return hi > lo;
+  }
   for (int i = 1; i < k; i++) { /* insertion sort: k <= 8 */
     float v = cx[i];
     int dv = dir[i], j = i - 1;
