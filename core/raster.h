@@ -27,6 +27,12 @@
 static inline __m128i pm_load8_u16(const uint8_t *p) {
   return _mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)(const void *)p), _mm_setzero_si128());
 }
+/* The sum of four 32-bit lanes. */
+static inline int64_t pm_lanes_sum(__m128i v) {
+  int32_t l[4];
+  _mm_storeu_si128((__m128i *)(void *)l, v);
+  return (int64_t)l[0] + l[1] + l[2] + l[3];
+}
 #endif
 
 #define PM_RASTER_PI 3.14159265358979323846
@@ -464,9 +470,7 @@ static inline PM_HD int64_t pm_blend_span(uint8_t *crow, const uint8_t *trow, in
         acc = _mm_add_epi32(acc, _mm_sub_epi32(_mm_madd_epi16(dn, dn), _mm_madd_epi16(dold, dold)));
         _mm_storel_epi64((__m128i *)(void *)(crow + i + 8 * v), _mm_packus_epi16(nv, zero));
       }
-    int32_t lanes[4];
-    _mm_storeu_si128((__m128i *)(void *)lanes, acc);
-    de += (int64_t)lanes[0] + lanes[1] + lanes[2] + lanes[3];
+    de += pm_lanes_sum(acc);
   }
 #endif
   uint8_t *c = crow + i;
@@ -524,11 +528,8 @@ static inline PM_HD void pm_span_sums(const uint8_t *t, const uint8_t *c, int xa
         st[v] = sc[v] = zero;
       }
     }
-    int32_t lcc[4], ltc[4];
-    _mm_storeu_si128((__m128i *)(void *)lcc, cc);
-    _mm_storeu_si128((__m128i *)(void *)ltc, tc);
-    acc->cc += lcc[0] + lcc[1] + lcc[2] + lcc[3];
-    acc->tc += ltc[0] + ltc[1] + ltc[2] + ltc[3];
+    acc->cc += (int32_t)pm_lanes_sum(cc); /* under 2^31: a span of at most 4096 pixels */
+    acc->tc += (int32_t)pm_lanes_sum(tc);
     xa = i / 3;
   }
 #endif
@@ -614,9 +615,7 @@ static inline int pm_edge_pair_rows4(PmEdge ea, PmEdge eb, int y, int q, int w, 
     rows->rows += 4;
     count = _mm_add_epi32(count, _mm_sub_epi32(b, a));
   }
-  int32_t n[4];
-  _mm_storeu_si128((__m128i *)(void *)n, count);
-  rows->n += (int64_t)n[0] + n[1] + n[2] + n[3];
+  rows->n += pm_lanes_sum(count);
   return y < q ? y : q;
 }
 #endif
