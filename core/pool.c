@@ -22,10 +22,20 @@ struct PmPool {
 typedef struct Batch {
   PmTaskFn fn;
   void *ctx;
-  int ntasks, next, remaining;
+  int ntasks, next;
+  unsigned remaining;
   int helpers, max_helpers; /* helpers that joined (their indices are 1..helpers) */
   struct Batch *prev_batch, *next_batch;
 } Batch;
+
+/* Batches come in quick succession while a frame is worked on (a warm frame's refit posts one
+ * for every shape it refines, tens of microseconds apart). A worker put to sleep between them
+ * must be woken for each, and on a virtual machine that wake-up costs more than the batch: a
+ * loop of 4-task batches of about 20 microseconds ran slower on two threads than on one. So a
+ * worker that runs out of tasks, and a caller whose last tasks are in helpers' hands, wait
+ * awake (pausing) this long before they sleep. */
+#define IDLE_AWAKE_S 100e-6
+#define DONE_AWAKE_S 500e-6
 
 static struct {
   pthread_mutex_t lock;
@@ -33,7 +43,8 @@ static struct {
   pthread_t *threads;
   int nthreads, handles, quit;
   Batch *batches;
-} shared = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0, 0, NULL};
+  unsigned posted; /* batches posted so far: what an idle worker watches for */
+} shared = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0, 0, NULL, 0};
 
 /* Held while handles come and go, so a new user never meets workers on their way out. */
 static pthread_mutex_t life = PTHREAD_MUTEX_INITIALIZER;
@@ -41,6 +52,23 @@ static pthread_mutex_t life = PTHREAD_MUTEX_INITIALIZER;
 int pm_cpu_count(void) {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   return n < 1 ? 1 : (n > 256 ? 256 : (int)n);
+}
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+/* Waits awake, for at most `seconds`, until *word (written under the lock, which the caller does
+ * not hold) equals `value` or, with `differs`, is no longer `value`. Returns whether it did. */
+static int wait_awake(const unsigned *word, unsigned value, int differs, double seconds) {
+  double end = pm_now() + seconds;
+  for (int i = 0;; i++) {
+    if ((__atomic_load_n(word, __ATOMIC_ACQUIRE) == value) != differs) return 1;
+    if (i % 16 == 15 && pm_now() >= end) return 0;
+    cpu_relax();
+  }
 }
 
 /* A batch a helper can join, or NULL. Called with the lock held. */
@@ -57,7 +85,7 @@ static void work_on(Batch *b, int worker) {
     pthread_mutex_unlock(&shared.lock);
     b->fn(b->ctx, t, worker);
     pthread_mutex_lock(&shared.lock);
-    if (--b->remaining == 0) pthread_cond_broadcast(&shared.done);
+    if (__atomic_sub_fetch(&b->remaining, 1, __ATOMIC_RELEASE) == 0) pthread_cond_broadcast(&shared.done);
   }
 }
 
@@ -66,7 +94,13 @@ static void *worker_main(void *arg) {
   pthread_mutex_lock(&shared.lock);
   for (;;) {
     Batch *b;
-    while (!shared.quit && !(b = open_batch())) pthread_cond_wait(&shared.wake, &shared.lock);
+    while (!shared.quit && !(b = open_batch())) {
+      unsigned seen = shared.posted;
+      pthread_mutex_unlock(&shared.lock);
+      int posted = wait_awake(&shared.posted, seen, 1, IDLE_AWAKE_S);
+      pthread_mutex_lock(&shared.lock);
+      if (!posted && !shared.quit && !open_batch()) pthread_cond_wait(&shared.wake, &shared.lock);
+    }
     if (shared.quit) break;
     int worker = ++b->helpers;
     work_on(b, worker);
@@ -132,8 +166,14 @@ void pm_pool_run(PmPool *p, int ntasks, PmTaskFn fn, void *ctx) {
   b.next_batch = shared.batches;
   if (shared.batches) shared.batches->prev_batch = &b;
   shared.batches = &b;
+  __atomic_add_fetch(&shared.posted, 1, __ATOMIC_RELEASE);
   pthread_cond_broadcast(&shared.wake);
   work_on(&b, 0);
+  if (b.remaining > 0) {
+    pthread_mutex_unlock(&shared.lock);
+    wait_awake(&b.remaining, 0, 0, DONE_AWAKE_S);
+    pthread_mutex_lock(&shared.lock);
+  }
   while (b.remaining > 0) pthread_cond_wait(&shared.done, &shared.lock);
   if (b.prev_batch) b.prev_batch->next_batch = b.next_batch;
   else shared.batches = b.next_batch;

@@ -1,9 +1,11 @@
 /* Core tests. Run one with `test_core NAME`, or all with no argument. Each check compares the
  * optimised code with a slow, independent reference. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "frame.h"
 #include "internal.h"
@@ -789,10 +791,76 @@ static int test_yuv_read(void) {
   return 0;
 }
 
+/* The worker pool under many short batches from two callers at once, with pauses that let the
+ * workers fall asleep between some of them and tasks that outlast the caller's awake wait: every
+ * task runs once and is done when pm_pool_run() returns, and no worker index of a batch is held
+ * by two threads at once or reaches the pool's size. */
+#define POOL_BATCHES 20000
+#define POOL_TASKS_MAX 6
+
+typedef struct {
+  int ran[POOL_TASKS_MAX], worker_of[POOL_TASKS_MAX];
+  int in_use[8], clashes; /* a worker index held by two threads at once */
+  int sleep_us;
+} PoolBatch;
+
+static void pool_task(void *ctx, int j, int worker) {
+  PoolBatch *b = ctx;
+  int w = worker >= 0 && worker < 8 ? worker : 7;
+  if (__atomic_exchange_n(&b->in_use[w], 1, __ATOMIC_ACQ_REL)) __atomic_add_fetch(&b->clashes, 1, __ATOMIC_RELAXED);
+  if (b->sleep_us) {
+    struct timespec t = {0, 1000L * b->sleep_us};
+    nanosleep(&t, NULL);
+  }
+  __atomic_add_fetch(&b->ran[j], 1, __ATOMIC_RELAXED);
+  b->worker_of[j] = worker;
+  __atomic_store_n(&b->in_use[w], 0, __ATOMIC_RELEASE);
+}
+
+typedef struct {
+  int size, seed, bad;
+} PoolCaller;
+
+static void *pool_caller(void *arg) {
+  PoolCaller *c = arg;
+  PmPool *p = pm_pool_new(c->size);
+  uint32_t r = (uint32_t)c->seed;
+  for (int i = 0; i < POOL_BATCHES && p; i++) {
+    r = r * 1664525u + 1013904223u;
+    PoolBatch b;
+    memset(&b, 0, sizeof b);
+    int n = 1 + (int)(r >> 8) % POOL_TASKS_MAX;
+    b.sleep_us = (r >> 20) % 200 == 0 ? 1500 : 0; /* longer than the caller waits awake */
+    pm_pool_run(p, n, pool_task, &b);
+    int bad = __atomic_load_n(&b.clashes, __ATOMIC_RELAXED) != 0;
+    for (int j = 0; j < n; j++) {
+      int w = b.worker_of[j];
+      bad |= __atomic_load_n(&b.ran[j], __ATOMIC_RELAXED) != 1 || w < 0 || w >= c->size;
+    }
+    c->bad += bad;
+    if ((r >> 12) % 40 == 0) { /* long enough for the workers to go to sleep */
+      struct timespec t = {0, 400000};
+      nanosleep(&t, NULL);
+    }
+  }
+  if (!p) c->bad = -1;
+  pm_pool_free(p);
+  return NULL;
+}
+
+static int test_pool(void) {
+  PoolCaller c[2] = {{3, 1, 0}, {2, 2, 0}};
+  pthread_t t[2];
+  for (int i = 0; i < 2; i++) CHECK(pthread_create(&t[i], NULL, pool_caller, &c[i]) == 0, "thread %d", i);
+  for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
+  for (int i = 0; i < 2; i++) CHECK(c[i].bad == 0, "caller %d (pool of %d): %d batches went wrong", i, c[i].size, c[i].bad);
+  return 0;
+}
+
 typedef struct { const char *name; int (*fn)(void); } Test;
 static const Test tests[] = {
     {"raster", test_raster},           {"clipping", test_clipping}, {"colour", test_colour},
-    {"partial_error", test_partial_error}, {"acc_rows", test_acc_rows}, {"triangle_rows", test_triangle_rows}, {"threads", test_threads}, {"warm_start", test_warm_start},
+    {"partial_error", test_partial_error}, {"acc_rows", test_acc_rows}, {"triangle_rows", test_triangle_rows}, {"threads", test_threads}, {"pool", test_pool}, {"warm_start", test_warm_start},
     {"lazy_sums", test_lazy_sums}, {"blend_span", test_blend_span},
     {"span_sums", test_span_sums},
     {"render", test_render},           {"bad_input", test_bad_input}, {"yuv_write", test_yuv_write}, {"yuv_read", test_yuv_read},
