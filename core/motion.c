@@ -187,21 +187,63 @@ static int solve(int n, double H[6][6], double b[6], double d[6]) {
   return 0;
 }
 
+/* The per-pixel sums below are made over this many bands of rows, on the pool, and added in band
+ * order: the same result whatever the pool's size. */
+#define SUM_BANDS 8
+
+typedef struct {
+  double sum, H[6][6], g[6];
+  int n, hist[256];
+} BandSums;
+
+/* The rows of band j among SUM_BANDS over [lo, hi) that are on the grid lo, lo + step, ... */
+static void band_rows(int j, int lo, int hi, int step, int *ya, int *yb) {
+  int a = lo + (hi - lo) * j / SUM_BANDS, b = lo + (hi - lo) * (j + 1) / SUM_BANDS;
+  *ya = lo + (a - lo + step - 1) / step * step;
+  *yb = b;
+}
+
+typedef struct {
+  const float *a, *b;
+  int w, h, step;
+  const double *p;
+  BandSums *bands;
+} ResidualJob;
+
+static void residual_band(void *ctx, int j, int worker) {
+  (void)worker;
+  const ResidualJob *job = ctx;
+  BandSums *s = &job->bands[j];
+  int w = job->w, h = job->h, ya, yb;
+  double cx = 0.5 * w, cy = 0.5 * h;
+  s->sum = 0.0, s->n = 0;
+  memset(s->hist, 0, sizeof s->hist);
+  band_rows(j, 0, h, job->step, &ya, &yb);
+  for (int y = ya; y < yb; y += job->step)
+    for (int x = 0; x < w; x += job->step) {
+      double X, Y;
+      apply(job->p, cx, cy, x, y, &X, &Y);
+      if (!(X >= 0.0 && Y >= 0.0 && X <= w - 1 && Y <= h - 1)) continue;
+      float r = fabsf(sample(job->b, w, (float)X, (float)Y) - job->a[(size_t)y * w + x]);
+      s->sum += r;
+      s->hist[r * 4.0f < 255.0f ? (int)(r * 4.0f) : 255]++;
+      s->n++;
+    }
+}
+
 /* Mean absolute difference of a (previous) and b (current) under motion p over the pixels
  * that stay inside; with `sigma`, also the robust scale (1.4826 x median). */
-static double residual(const float *a, const float *b, int w, int h, const double *p, int step, double *sigma) {
-  double cx = 0.5 * w, cy = 0.5 * h, sum = 0.0;
+static double residual(const float *a, const float *b, int w, int h, const double *p, int step, double *sigma,
+                       PmPool *pool) {
+  BandSums bands[SUM_BANDS];
+  ResidualJob job = {a, b, w, h, step, p, bands};
+  pm_pool_run(pool, SUM_BANDS, residual_band, &job);
+  double sum = 0.0;
   int hist[256] = {0}, n = 0;
-  for (int y = 0; y < h; y += step)
-    for (int x = 0; x < w; x += step) {
-      double X, Y;
-      apply(p, cx, cy, x, y, &X, &Y);
-      if (!(X >= 0.0 && Y >= 0.0 && X <= w - 1 && Y <= h - 1)) continue;
-      float r = fabsf(sample(b, w, (float)X, (float)Y) - a[(size_t)y * w + x]);
-      sum += r;
-      hist[r * 4.0f < 255.0f ? (int)(r * 4.0f) : 255]++;
-      n++;
-    }
+  for (int j = 0; j < SUM_BANDS; j++) {
+    sum += bands[j].sum, n += bands[j].n;
+    for (int k = 0; k < 256; k++) hist[k] += bands[j].hist[k];
+  }
   if (n == 0) {
     if (sigma) *sigma = 1.0;
     return 1e30;
@@ -214,37 +256,69 @@ static double residual(const float *a, const float *b, int w, int h, const doubl
   return sum / n;
 }
 
+typedef struct {
+  const PmMotion *mo;
+  const Level *l;
+  int scale, step;
+  const double *p;
+  double c; /* Tukey's constant */
+  BandSums *bands;
+} AffineJob;
+
+/* One band's share of a Gauss-Newton step: the normal equations (upper triangle) of its pixels. */
+static void affine_band(void *ctx, int j, int worker) {
+  (void)worker;
+  const AffineJob *job = ctx;
+  const Level *l = job->l;
+  const PmMotionField *f = &job->mo->field;
+  BandSums *s = &job->bands[j];
+  double cx = 0.5 * l->w, cy = 0.5 * l->h, c = job->c;
+  int step = job->step, scale = job->scale, ya, yb;
+  memset(s->H, 0, sizeof s->H);
+  memset(s->g, 0, sizeof s->g);
+  s->n = 0;
+  band_rows(j, 1, l->h - 1, step, &ya, &yb);
+  for (int y = ya; y < yb; y += step) {
+    int brow = (y * scale / f->bs) * f->bw;
+    for (int x = 1; x < l->w - 1; x += step) {
+      const BlockMatch *bm = &job->mo->blocks[brow + x * scale / f->bs];
+      if (bm->usable && !bm->inlier) continue;
+      double X, Y;
+      apply(job->p, cx, cy, x, y, &X, &Y);
+      if (!(X >= 0.0 && Y >= 0.0 && X <= l->w - 1 && Y <= l->h - 1)) continue;
+      float r = sample(l->l1, l->w, (float)X, (float)Y) - l->l0[(size_t)y * l->w + x];
+      double q = r / c;
+      if (q * q >= 1.0) continue;
+      double wgt = (1.0 - q * q) * (1.0 - q * q);
+      double gx = sample(l->gx, l->w, (float)X, (float)Y), gy = sample(l->gy, l->w, (float)X, (float)Y);
+      double u = x - cx, v = y - cy, J[6] = {gx, gx * u, gx * v, gy, gy * u, gy * v};
+      for (int i = 0; i < 6; i++) {
+        s->g[i] -= wgt * J[i] * r;
+        for (int k = i; k < 6; k++) s->H[i][k] += wgt * J[i] * J[k];
+      }
+      s->n++;
+    }
+  }
+}
+
 /* Gauss-Newton steps with Tukey's biweight, leaving out the pixels of blocks that clearly
  * disagree with the global model (the level is `scale` times smaller than the blocks' image). */
-static void refine_affine(const PmMotion *mo, const Level *l, int scale, double *p, int iters, int step) {
-  double cx = 0.5 * l->w, cy = 0.5 * l->h;
-  const PmMotionField *f = &mo->field;
+static void refine_affine(const PmMotion *mo, const Level *l, int scale, double *p, int iters, int step,
+                          PmPool *pool) {
   double sigma; /* the scale from where the level starts: later steps only make it smaller */
-  residual(l->l0, l->l1, l->w, l->h, p, step, &sigma);
-  double c = 4.685 * (sigma < 1.0 ? 1.0 : sigma);
+  residual(l->l0, l->l1, l->w, l->h, p, step, &sigma, pool);
+  BandSums bands[SUM_BANDS];
+  AffineJob job = {mo, l, scale, step, p, 4.685 * (sigma < 1.0 ? 1.0 : sigma), bands};
   for (int it = 0; it < iters; it++) {
+    pm_pool_run(pool, SUM_BANDS, affine_band, &job);
     double H[6][6] = {{0}}, b[6] = {0}, d[6];
     int n = 0;
-    for (int y = 1; y < l->h - 1; y += step) {
-      int brow = (y * scale / f->bs) * f->bw;
-      for (int x = 1; x < l->w - 1; x += step) {
-        const BlockMatch *bm = &mo->blocks[brow + x * scale / f->bs];
-        if (bm->usable && !bm->inlier) continue;
-        double X, Y;
-        apply(p, cx, cy, x, y, &X, &Y);
-        if (!(X >= 0.0 && Y >= 0.0 && X <= l->w - 1 && Y <= l->h - 1)) continue;
-        float r = sample(l->l1, l->w, (float)X, (float)Y) - l->l0[(size_t)y * l->w + x];
-        double q = r / c;
-        if (q * q >= 1.0) continue;
-        double wgt = (1.0 - q * q) * (1.0 - q * q);
-        double gx = sample(l->gx, l->w, (float)X, (float)Y), gy = sample(l->gy, l->w, (float)X, (float)Y);
-        double u = x - cx, v = y - cy, J[6] = {gx, gx * u, gx * v, gy, gy * u, gy * v};
-        for (int i = 0; i < 6; i++) {
-          b[i] -= wgt * J[i] * r;
-          for (int k = i; k < 6; k++) H[i][k] += wgt * J[i] * J[k];
-        }
-        n++;
+    for (int j = 0; j < SUM_BANDS; j++) {
+      for (int i = 0; i < 6; i++) {
+        b[i] += bands[j].g[i];
+        for (int k = i; k < 6; k++) H[i][k] += bands[j].H[i][k];
       }
+      n += bands[j].n;
     }
     if (n < 24) return;
     for (int i = 0; i < 6; i++)
@@ -519,7 +593,7 @@ const PmMotionField *pm_motion_estimate(PmMotion *mo, const uint8_t *prev, const
       Level *l = &mo->lv[i];
       gradients(l);
       double q[6] = {p[0] / (1 << i), p[1], p[2], p[3] / (1 << i), p[4], p[5]};
-      refine_affine(mo, l, 1 << i, q, i == 0 ? 2 : 3, i == 0 && l->w * l->h > 20000 ? 2 : 1);
+      refine_affine(mo, l, 1 << i, q, i == 0 ? 2 : 3, i == 0 && l->w * l->h > 20000 ? 2 : 1, pool);
       memcpy(p, q, sizeof q);
       p[0] *= 1 << i, p[3] *= 1 << i;
     }
@@ -535,7 +609,7 @@ const PmMotionField *pm_motion_estimate(PmMotion *mo, const uint8_t *prev, const
     if (far > 0.1) {
       blur3(mo->lv[0].l0, w, h, mo->lv[0].gx, mo->blur0); /* the gradients are done with */
       blur3(mo->lv[0].l1, w, h, mo->lv[0].gx, mo->blur1);
-      moved = residual(mo->blur0, mo->blur1, w, h, p, 1, NULL) < 0.97 * residual(mo->blur0, mo->blur1, w, h, id, 1, NULL);
+      moved = residual(mo->blur0, mo->blur1, w, h, p, 1, NULL, pool) < 0.97 * residual(mo->blur0, mo->blur1, w, h, id, 1, NULL, pool);
     }
   }
   if (!moved) {
