@@ -6,8 +6,10 @@
  * picks up the rounded values, so the estimate never drifts. A drawing only marks its rows stale:
  * the sums are rebuilt when a search is about to read them, in parallel, and once however many
  * shapes were drawn over a row meanwhile (a warm frame's refit redraws every shape in order;
- * rebuilding each row from every shape's left edge to the row's end was most of its time). A
- * single shape's error change is summed from its pixels instead: the same integers. */
+ * rebuilding each row from every shape's left edge to the row's end was most of its time). Only
+ * the columns between the leftmost and the rightmost drawing are summed again: past them every
+ * sum moves by the same integers. A single shape's error change is summed from its pixels
+ * instead: the same integers. */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,12 @@ typedef struct {
 /* Frames a new or changed shape keeps being refined before it counts as settled, and warm
  * frames without a paying replacement before replacements stop (until the picture changes). */
 #define PM_SETTLE_FRAMES 30
+
+/* A row's prefix sums are stale from column `from` on (w: up to date), its pixels changed before
+ * column `to` only. */
+typedef struct {
+  int from, to;
+} RowStale;
 
 /* A shape list with the warm start's bookkeeping (see PmModel). */
 typedef struct {
@@ -42,7 +50,7 @@ struct PmModel {
   PmMotion *motion;
   int *block_weights;        /* scratch for pm_motion_shape_offset */
   PmSums *sums;             /* h rows of w + 1 prefix entries */
-  int *stale_from;          /* per row: the sums are stale from this column on (w: up to date) */
+  RowStale *stale;          /* per row: where the sums are stale */
   int64_t err;
   uint8_t bg[3];
   PmShape *shapes;
@@ -114,6 +122,10 @@ int pm_model_stopped(const PmModel *m) {
 
 /* ---- error bookkeeping ---- */
 
+static void mark_all_stale(PmModel *m) {
+  for (int y = 0; y < m->h; y++) m->stale[y] = (RowStale){0, m->w};
+}
+
 static void update_all(PmModel *m) {
   int64_t e = 0;
   for (size_t i = 0; i < (size_t)m->w * m->h * 3; i++) {
@@ -122,17 +134,34 @@ static void update_all(PmModel *m) {
   }
   m->err = e;
   m->version++;
-  for (int y = 0; y < m->h; y++) m->stale_from[y] = 0;
+  mark_all_stale(m);
+}
+
+/* A row's prefix sums after its pixels changed in columns [x0, x1) only: those up to x1 summed
+ * again, and past x1 each moved by the change of the sum at x1 (integers: exactly what summing
+ * to the row's end gives). */
+static void rebuild_row_sums(PmSums *ps, const uint8_t *t, const uint8_t *c, int x0, int x1, int w) {
+  PmSums old = ps[x1];
+  pm_sums_row(ps, t, c, x0, x1);
+  int32_t d[8] = {ps[x1].t[0] - old.t[0], ps[x1].t[1] - old.t[1], ps[x1].t[2] - old.t[2], ps[x1].c[0] - old.c[0],
+                  ps[x1].c[1] - old.c[1], ps[x1].c[2] - old.c[2], ps[x1].cc - old.cc,    ps[x1].tc - old.tc};
+  for (int x = x1 + 1; x <= w; x++) {
+    PmSums *p = &ps[x];
+    for (int k = 0; k < 3; k++) p->t[k] += d[k], p->c[k] += d[3 + k];
+    p->cc += d[6], p->tc += d[7];
+  }
 }
 
 /* Rebuilds the stale prefix sums of rows [ya, yb). */
 static void sync_rows(PmModel *m, int ya, int yb) {
   for (int y = ya; y < yb; y++) {
-    int x0 = m->stale_from[y];
-    if (x0 >= m->w) continue;
+    RowStale *st = &m->stale[y];
+    if (st->from >= m->w) continue;
     size_t o = (size_t)y * m->w * 3;
-    pm_sums_row(m->sums + (size_t)y * (m->w + 1), m->target + o, m->canvas + o, x0, m->w);
-    m->stale_from[y] = m->w;
+    PmSums *ps = m->sums + (size_t)y * (m->w + 1);
+    if (st->to >= m->w) pm_sums_row(ps, m->target + o, m->canvas + o, st->from, m->w);
+    else rebuild_row_sums(ps, m->target + o, m->canvas + o, st->from, st->to, m->w);
+    st->from = m->w;
   }
 }
 
@@ -149,7 +178,7 @@ static void sums_task(void *ctx, int j, int worker) {
 /* Brings the prefix sums up to date with the canvas: before a search reads them. */
 static void sync_sums(PmModel *m) {
   int64_t work = 0;
-  for (int y = 0; y < m->h; y++) work += m->w - m->stale_from[y];
+  for (int y = 0; y < m->h; y++) work += m->w - m->stale[y].from;
   /* a few rows (one shape drawn since the last search) are not worth waking the workers for */
   if (pm_pool_size(m->pool) == 1 || work < 8 * (int64_t)m->w) sync_rows(m, 0, m->h);
   else pm_pool_run(m->pool, SUMS_BANDS_PER_WORKER * pm_pool_size(m->pool), sums_task, m);
@@ -176,8 +205,11 @@ static void draw_spans(PmModel *m, const PmSpan *sp, int n, const uint8_t rgba[4
   for (int i = 0, j; i < n; i = j) { /* spans come sorted by row, then x */
     size_t o = (size_t)sp[i].y * m->w * 3;
     for (j = i; j < n && sp[j].y == sp[i].y; j++) de += pm_blend_span(m->canvas + o, m->target + o, sp[j].x1, sp[j].x2, rgba);
-    int *stale = &m->stale_from[sp[i].y]; /* spans are sorted: the row's first is its leftmost */
-    if (sp[i].x1 < *stale) *stale = sp[i].x1;
+    /* spans are sorted: the row's first is its leftmost, its last its rightmost */
+    RowStale *st = &m->stale[sp[i].y];
+    int x1 = sp[i].x1, x2 = sp[j - 1].x2;
+    if (st->from >= m->w) *st = (RowStale){x1, x2};
+    else *st = (RowStale){x1 < st->from ? x1 : st->from, x2 > st->to ? x2 : st->to};
   }
   m->err += de;
 }
@@ -652,7 +684,7 @@ double pm_model_warm_start(PmModel *m, int shape_count, int refine_tries, int re
 /* ---- life cycle ---- */
 
 static int alloc_images(PmModel *m, int w, int h) {
-  free(m->target), free(m->canvas), free(m->sums), free(m->stale_from), free(m->prev_target), free(m->block_weights);
+  free(m->target), free(m->canvas), free(m->sums), free(m->stale), free(m->prev_target), free(m->block_weights);
   pm_motion_free(m->motion);
   m->prev_target = NULL, m->motion = NULL, m->block_weights = NULL;
   m->w = w;
@@ -660,7 +692,7 @@ static int alloc_images(PmModel *m, int w, int h) {
   m->target = malloc((size_t)w * h * 3);
   m->canvas = malloc((size_t)w * h * 3);
   m->sums = malloc(sizeof *m->sums * (size_t)(w + 1) * h);
-  m->stale_from = malloc(sizeof *m->stale_from * (size_t)h);
+  m->stale = malloc(sizeof *m->stale * (size_t)h);
   free(m->spans2), free(m->row_marks), free(m->canvas_before);
   m->canvas_before = malloc((size_t)w * h * 3);
   m->spans2 = malloc(sizeof(PmSpan) * (size_t)h * PM_MAX_INTERVALS);
@@ -671,8 +703,8 @@ static int alloc_images(PmModel *m, int w, int h) {
     m->scratch[i].spans = malloc(sizeof(PmSpan) * (size_t)h * PM_MAX_INTERVALS);
     if (!m->scratch[i].spans) return -1;
   }
-  if (!m->target || !m->canvas || !m->sums || !m->stale_from) return -1;
-  for (int y = 0; y < h; y++) m->stale_from[y] = 0;
+  if (!m->target || !m->canvas || !m->sums || !m->stale) return -1;
+  mark_all_stale(m);
   return 0;
 }
 
@@ -778,7 +810,7 @@ void pm_model_free(PmModel *m) {
     for (int i = 0; i < pm_pool_size(m->pool); i++) free(m->scratch[i].spans);
   free(m->scratch);
   pm_pool_free(m->pool);
-  free(m->target), free(m->canvas), free(m->sums), free(m->stale_from), free(m->shapes), free(m->contrib), free(m->prev_target);
+  free(m->target), free(m->canvas), free(m->sums), free(m->stale), free(m->shapes), free(m->contrib), free(m->prev_target);
   free(m->fitted), free(m->unsettled), free(m->block_weights), free(m->spans2), free(m->row_marks), free(m->canvas_before);
   pm_motion_free(m->motion);
   free(m);
