@@ -33,7 +33,9 @@ typedef struct Batch {
  * must be woken for each, and on a virtual machine that wake-up costs more than the batch: a
  * loop of 4-task batches of about 20 microseconds ran slower on two threads than on one. So a
  * worker that runs out of tasks, and a caller whose last tasks are in helpers' hands, wait
- * awake (pausing) this long before they sleep. */
+ * awake (pausing) this long before they sleep. Only while one handle exists: with several
+ * users (a tee to two elements) the cores have other callers' work to do, which a waiting
+ * thread would take a core from. */
 #define IDLE_AWAKE_S 100e-6
 #define DONE_AWAKE_S 500e-6
 
@@ -95,11 +97,14 @@ static void *worker_main(void *arg) {
   for (;;) {
     Batch *b;
     while (!shared.quit && !(b = open_batch())) {
-      unsigned seen = shared.posted;
-      pthread_mutex_unlock(&shared.lock);
-      int posted = wait_awake(&shared.posted, seen, 1, IDLE_AWAKE_S);
-      pthread_mutex_lock(&shared.lock);
-      if (!posted && !shared.quit && !open_batch()) pthread_cond_wait(&shared.wake, &shared.lock);
+      if (shared.handles == 1) {
+        unsigned seen = shared.posted;
+        pthread_mutex_unlock(&shared.lock);
+        int posted = wait_awake(&shared.posted, seen, 1, IDLE_AWAKE_S);
+        pthread_mutex_lock(&shared.lock);
+        if (posted || shared.quit || open_batch()) continue;
+      }
+      pthread_cond_wait(&shared.wake, &shared.lock);
     }
     if (shared.quit) break;
     int worker = ++b->helpers;
@@ -169,7 +174,7 @@ void pm_pool_run(PmPool *p, int ntasks, PmTaskFn fn, void *ctx) {
   __atomic_add_fetch(&shared.posted, 1, __ATOMIC_RELEASE);
   pthread_cond_broadcast(&shared.wake);
   work_on(&b, 0);
-  if (b.remaining > 0) {
+  if (b.remaining > 0 && shared.handles == 1) {
     pthread_mutex_unlock(&shared.lock);
     wait_awake(&b.remaining, 0, 0, DONE_AWAKE_S);
     pthread_mutex_lock(&shared.lock);

@@ -791,7 +791,7 @@ static int test_yuv_read(void) {
   return 0;
 }
 
-/* The worker pool under many short batches from two callers at once, with pauses that let the
+/* The worker pool under many short batches from one caller, then two at once, with pauses that let the
  * workers fall asleep between some of them and tasks that outlast the caller's awake wait: every
  * task runs once and is done when pm_pool_run() returns, and no worker index of a batch is held
  * by two threads at once or reaches the pool's size. */
@@ -809,7 +809,7 @@ static void pool_task(void *ctx, int j, int worker) {
   int w = worker >= 0 && worker < 8 ? worker : 7;
   if (__atomic_exchange_n(&b->in_use[w], 1, __ATOMIC_ACQ_REL)) __atomic_add_fetch(&b->clashes, 1, __ATOMIC_RELAXED);
   if (b->sleep_us) {
-    struct timespec t = {0, 1000L * b->sleep_us};
+    struct timespec t = {0, 1000L * b->sleep_us * (j + 1)}; /* later tasks (helpers') longer */
     nanosleep(&t, NULL);
   }
   __atomic_add_fetch(&b->ran[j], 1, __ATOMIC_RELAXED);
@@ -830,7 +830,7 @@ static void *pool_caller(void *arg) {
     PoolBatch b;
     memset(&b, 0, sizeof b);
     int n = 1 + (int)(r >> 8) % POOL_TASKS_MAX;
-    b.sleep_us = (r >> 20) % 200 == 0 ? 1500 : 0; /* longer than the caller waits awake */
+    b.sleep_us = (r >> 20) % 400 == 0 ? 1000 : 0; /* longer than the caller waits awake */
     pm_pool_run(p, n, pool_task, &b);
     int bad = __atomic_load_n(&b.clashes, __ATOMIC_RELAXED) != 0;
     for (int j = 0; j < n; j++) {
@@ -849,11 +849,15 @@ static void *pool_caller(void *arg) {
 }
 
 static int test_pool(void) {
-  PoolCaller c[2] = {{3, 1, 0}, {2, 2, 0}};
-  pthread_t t[2];
-  for (int i = 0; i < 2; i++) CHECK(pthread_create(&t[i], NULL, pool_caller, &c[i]) == 0, "thread %d", i);
-  for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
-  for (int i = 0; i < 2; i++) CHECK(c[i].bad == 0, "caller %d (pool of %d): %d batches went wrong", i, c[i].size, c[i].bad);
+  /* one user alone (its threads wait awake between batches), then two at once (they sleep) */
+  PoolCaller c[3] = {{3, 1, 0}, {3, 2, 0}, {2, 3, 0}};
+  pthread_t t[3];
+  for (int i = 0; i < 3; i++) {
+    CHECK(pthread_create(&t[i], NULL, pool_caller, &c[i]) == 0, "thread %d", i);
+    if (i != 1) pthread_join(t[i], NULL);
+  }
+  pthread_join(t[1], NULL);
+  for (int i = 0; i < 3; i++) CHECK(c[i].bad == 0, "caller %d (pool of %d): %d batches went wrong", i, c[i].size, c[i].bad);
   return 0;
 }
 
