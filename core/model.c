@@ -33,6 +33,13 @@ typedef struct {
   int from, to;
 } RowStale;
 
+/* Canvases part-way through the last plain refit (see refit()). */
+typedef struct {
+  uint8_t *canvas; /* checkpoint c (1..valid): the canvas with the first c * every shapes drawn */
+  int64_t *err;    /* the error then */
+  int every, valid, cap;
+} Checkpoints;
+
 /* A shape list with the warm start's bookkeeping (see PmModel). */
 typedef struct {
   PmShape *shapes;
@@ -68,6 +75,7 @@ struct PmModel {
   PmPool *pool;
   PmScratch *scratch; /* one per worker */
   uint8_t *canvas_before; /* the canvas before a replacement, to measure what it shows */
+  Checkpoints cp;
   PmSpan *spans2;     /* a second span list and a row of marks, for comparing two shapes */
   uint8_t *row_marks;
   uint64_t evals;
@@ -218,6 +226,7 @@ static void draw_spans(PmModel *m, const PmSpan *sp, int n, const uint8_t rgba[4
  * a few levels of the current background keeps it: every shape is blended over it, so a new
  * value would touch every pixel for nothing visible. */
 static void fill_background(PmModel *m, int steady) {
+  m->cp.valid = 0;
   if (m->cfg.use_background) {
     memcpy(m->bg, m->cfg.background, 3);
   } else {
@@ -506,17 +515,63 @@ static double visible_change(PmModel *m, const PmShape *from, const PmShape *to)
   return v;
 }
 
+/* A plain refit (no refinement) of shapes it has just refitted leaves them as they are: each
+ * meets the canvas it was fitted on, so it pays what it was last fitted at, and its colour is
+ * already the one solved there or one that did not pay for what it shows. So the replacement
+ * rounds, which refit the list less one shape, start from a canvas kept part-way through the last
+ * plain refit, at the last checkpoint before the first shape that differs. */
+#define CHECKPOINTS 8
+
+static void save_checkpoint(PmModel *m, int c) {
+  Checkpoints *cp = &m->cp;
+  size_t bytes = (size_t)m->w * m->h * 3;
+  if (c > cp->cap) {
+    uint8_t *canvas = realloc(cp->canvas, bytes * (size_t)c);
+    if (canvas) cp->canvas = canvas;
+    int64_t *err = realloc(cp->err, sizeof *err * (size_t)c);
+    if (err) cp->err = err;
+    if (!canvas || !err) return; /* no memory: refits start from the background */
+    cp->cap = c;
+  }
+  memcpy(cp->canvas + bytes * (size_t)(c - 1), m->canvas, bytes);
+  cp->err[c - 1] = m->err;
+  cp->valid = c;
+}
+
+/* How many of src's first shapes a plain refit can take from a checkpoint (restored), or 0. */
+static int resume_refit(PmModel *m, const ShapeList *src, int n) {
+  Checkpoints *cp = &m->cp;
+  int same = 0, most = n < m->nshapes ? n : m->nshapes;
+  if (cp->valid == 0) return 0;
+  while (same < most && !memcmp(&src->shapes[same], &m->shapes[same], sizeof *src->shapes) &&
+         src->fitted[same] == m->fitted[same] && src->unsettled[same] == m->unsettled[same])
+    same++;
+  int c = same / cp->every < cp->valid ? same / cp->every : cp->valid;
+  if (c == 0) return 0;
+  size_t bytes = (size_t)m->w * m->h * 3;
+  memcpy(m->canvas, cp->canvas + bytes * (size_t)(c - 1), bytes);
+  m->err = cp->err[c - 1];
+  m->version++;
+  mark_all_stale(m);
+  cp->valid = c;
+  return c * cp->every;
+}
+
 /* Rebuilds the canvas from `src` (n shapes with their bookkeeping). Shapes that are settled
  * and still pay as they did when last fitted are drawn as they are; the others get their colour
  * re-solved against the canvas below and, with refine_tries, that many mutations, and the
  * change is kept if it pays for what it shows. Shapes that no longer lower the error are
- * dropped. The result replaces the model's list (src must not be it). Returns how many shapes
- * had the picture change under them. */
+ * dropped. The result replaces the model's list (src must not be it). Returns how many of the
+ * shapes it refitted had the picture change under them (a plain refit may take its first ones
+ * from a checkpoint, as they are). */
 static int refit(PmModel *m, const ShapeList *src, int n, int shape_count, int refine_tries) {
-  fill_background(m, 1);
-  PmSpan *spans = m->scratch[0].spans;
+  int every = shape_count / CHECKPOINTS > 8 ? shape_count / CHECKPOINTS : 8;
   int kept = 0, changed = 0;
-  for (int i = 0; i < n && kept < shape_count; i++) {
+  if (refine_tries == 0 && m->cp.every == every) kept = resume_refit(m, src, n);
+  if (kept == 0) fill_background(m, 1);
+  m->cp.every = every;
+  PmSpan *spans = m->scratch[0].spans;
+  for (int i = kept; i < n && kept < shape_count; i++) {
     PmShape s = src->shapes[i];
     if (m->cfg.alpha) s.rgba[3] = (uint8_t)m->cfg.alpha;
     PmAcc under;
@@ -558,6 +613,7 @@ static int refit(PmModel *m, const ShapeList *src, int n, int shape_count, int r
     m->fitted[kept] = fitted;
     m->unsettled[kept] = unsettled;
     m->shapes[kept++] = s;
+    if (refine_tries == 0 && kept % every == 0 && kept / every == m->cp.valid + 1) save_checkpoint(m, kept / every);
   }
   collect_evals(m);
   m->nshapes = kept;
@@ -645,6 +701,7 @@ static void carry_shapes(PmModel *m) {
 }
 
 double pm_model_warm_start(PmModel *m, int shape_count, int refine_tries, int replace_rounds) {
+  m->cp.valid = 0;
   carry_shapes(m);
   int n = m->nshapes, cap = (n > shape_count ? n : shape_count) + 1;
   ShapeList orig = {0}, saved = {0};
@@ -695,7 +752,8 @@ static int alloc_images(PmModel *m, int w, int h) {
    * read the search makes */
   m->sums = aligned_alloc(64, (sizeof *m->sums * (size_t)(w + 1) * h + 63) / 64 * 64);
   m->stale = malloc(sizeof *m->stale * (size_t)h);
-  free(m->spans2), free(m->row_marks), free(m->canvas_before);
+  free(m->spans2), free(m->row_marks), free(m->canvas_before), free(m->cp.canvas), free(m->cp.err);
+  m->cp = (Checkpoints){0};
   m->canvas_before = malloc((size_t)w * h * 3);
   m->spans2 = malloc(sizeof(PmSpan) * (size_t)h * PM_MAX_INTERVALS);
   m->row_marks = calloc((size_t)w, 1);
@@ -765,6 +823,7 @@ int pm_model_load_target(PmModel *m, const PmFrame *f, char *err, size_t errlen)
   }
   m->target_change = 255.0;
   m->motion_pending = have_prev;
+  m->cp.valid = 0;
   if (have_prev) {
     uint64_t sum = 0;
     for (size_t i = 0; i < (size_t)ww * wh * 3; i++) sum += (uint64_t)abs(m->target[i] - m->prev_target[i]);
@@ -814,6 +873,7 @@ void pm_model_free(PmModel *m) {
   pm_pool_free(m->pool);
   free(m->target), free(m->canvas), free(m->sums), free(m->stale), free(m->shapes), free(m->contrib), free(m->prev_target);
   free(m->fitted), free(m->unsettled), free(m->block_weights), free(m->spans2), free(m->row_marks), free(m->canvas_before);
+  free(m->cp.canvas), free(m->cp.err);
   pm_motion_free(m->motion);
   free(m);
 }
@@ -834,6 +894,7 @@ void pm_model_configure(PmModel *m, const PmConfig *cfg) {
                                applies at the next pm_model_set_target() */
   m->cfg.device = device;
   config_defaults(&m->cfg);
+  m->cp.valid = 0;
 }
 
 double pm_model_score(const PmModel *m) {

@@ -540,6 +540,22 @@ static int test_lazy_sums(void) {
       }
     }
     CHECK(bad == 0, "%d threads: %d prefix sums differ from sums built from scratch", threads, bad);
+    /* the canvas is its shapes drawn over its background (replacement rounds restore canvases
+     * kept part-way through earlier refits) */
+    uint8_t *canvas = malloc((size_t)w * h * 3), bg[3];
+    PmSpan *spans = malloc(sizeof *spans * (size_t)h * PM_MAX_INTERVALS);
+    pm_model_background(m, bg);
+    for (int i = 0; i < w * h; i++) memcpy(canvas + 3 * i, bg, 3);
+    for (int i = 0; i < pm_model_shape_count(m); i++) {
+      const PmShape *sh = &pm_model_shapes(m)[i];
+      PmGeo g;
+      pm_shape_geometry(sh, &g);
+      int ns = pm_geo_spans(&g, w, h, spans);
+      for (int k = 0; k < ns; k++)
+        pm_blend_span(canvas + (size_t)spans[k].y * w * 3, t + (size_t)spans[k].y * w * 3, spans[k].x1, spans[k].x2, sh->rgba);
+    }
+    CHECK(!memcmp(canvas, c, (size_t)w * h * 3), "%d threads: the canvas is not its shapes drawn afresh", threads);
+    free(canvas), free(spans);
     int n = pm_model_shape_count(m);
     if (threads == 1) {
       nfirst = n;
