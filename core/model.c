@@ -33,7 +33,9 @@ typedef struct {
   int from, to;
 } RowStale;
 
-/* Canvases part-way through the last plain refit (see refit()). */
+/* Canvases part-way through the last plain refit (see refit()); they hold while the shapes they
+ * drew are the model's first ones, unchanged: a new target, working size, background (any fill)
+ * or configuration voids them. */
 typedef struct {
   uint8_t *canvas; /* checkpoint c (1..valid): the canvas with the first c * every shapes drawn */
   int64_t *err;    /* the error then */
@@ -701,7 +703,6 @@ static void carry_shapes(PmModel *m) {
 }
 
 double pm_model_warm_start(PmModel *m, int shape_count, int refine_tries, int replace_rounds) {
-  m->cp.valid = 0;
   carry_shapes(m);
   int n = m->nshapes, cap = (n > shape_count ? n : shape_count) + 1;
   ShapeList orig = {0}, saved = {0};
