@@ -352,23 +352,45 @@ static int chroma_sse2(const float *r0, const float *r1, int w, uint8_t *up, uin
 }
 #endif
 
-/* Rows y and y+1 (y even; rgb1 may be NULL on the last odd row) into Y and half-size chroma. */
-void pm_frame_write_yuv_rows(PmFrame *f, int y, const float *rgb0, const float *rgb1) {
+/* Pixels [xa, xb) of rows y and y+1 (y and xa even, xb even or the width; rgb1 may be NULL on
+ * the last odd row; rgb0 and rgb1 hold whole rows) into Y and half-size chroma. */
+void pm_frame_write_yuv_rows(PmFrame *f, int y, const float *rgb0, const float *rgb1, int xa, int xb) {
   const float *rows[2] = {rgb0, rgb1 ? rgb1 : rgb0};
   for (int j = 0; j < 2 && y + j < f->height; j++) {
     uint8_t *yp = f->data[0] + (size_t)(y + j) * f->stride[0];
-    int x = 0;
+    int x = xa;
 #ifdef __SSE2__
-    x = luma_sse2(rows[j], f->width, yp);
+    x += luma_sse2(rows[j] + 3 * xa, xb - xa, yp + xa);
 #endif
-    for (; x < f->width; x++) yp[x] = pm_rgb_y(rows[j] + 3 * x);
+    for (; x < xb; x++) yp[x] = pm_rgb_y(rows[j] + 3 * x);
   }
-  int cw = (f->width + 1) / 2;
   uint8_t *up = f->data[1] + (size_t)(y / 2) * f->stride[1];
   uint8_t *vp = f->format == PM_FORMAT_I420 ? f->data[2] + (size_t)(y / 2) * f->stride[2] : up + 1;
-  int cstep = f->format == PM_FORMAT_I420 ? 1 : 2, cx = 0;
+  int cstep = f->format == PM_FORMAT_I420 ? 1 : 2, cx = xa / 2, cb = (xb + 1) / 2;
 #ifdef __SSE2__
-  cx = chroma_sse2(rows[0], rows[1], f->width, up, vp, cstep);
+  cx += chroma_sse2(rows[0] + 3 * xa, rows[1] + 3 * xa, xb - xa, up + cx * cstep, vp + cx * cstep, cstep);
 #endif
-  for (; cx < cw; cx++) pm_rgb_uv(rows[0], rows[1], cx, f->width, &up[cx * cstep], &vp[cx * cstep]);
+  for (; cx < cb; cx++) pm_rgb_uv(rows[0], rows[1], cx, f->width, &up[cx * cstep], &vp[cx * cstep]);
+}
+
+/* As pm_frame_write_yuv_rows() for rows whose pixels [xa, xb) all hold one colour: c0 on row y,
+ * c1 on row y+1 (NULL: no such row). The bytes are those of the per-pixel conversion. */
+void pm_frame_fill_yuv_rows(PmFrame *f, int y, const float c0[3], const float c1[3], int xa, int xb) {
+  float pair[2][6]; /* two pixels of each row: a whole 2 x 2 block, as pm_rgb_uv() sums it */
+  for (int i = 0; i < 2; i++) memcpy(pair[0] + 3 * i, c0, 3 * sizeof *c0), memcpy(pair[1] + 3 * i, c1 ? c1 : c0, 3 * sizeof *c0);
+  for (int j = 0; j < 2 && y + j < f->height; j++)
+    memset(f->data[0] + (size_t)(y + j) * f->stride[0] + xa, pm_rgb_y(pair[j]), (size_t)(xb - xa));
+  uint8_t *up = f->data[1] + (size_t)(y / 2) * f->stride[1];
+  uint8_t *vp = f->format == PM_FORMAT_I420 ? f->data[2] + (size_t)(y / 2) * f->stride[2] : up + 1;
+  int cstep = f->format == PM_FORMAT_I420 ? 1 : 2, cx = xa / 2, cb = xb / 2;
+  uint8_t u, v;
+  pm_rgb_uv(pair[0], pair[1], 0, 2, &u, &v);
+  if (cstep == 1) {
+    memset(up + cx, u, (size_t)(cb - cx)), memset(vp + cx, v, (size_t)(cb - cx));
+  } else {
+    for (int i = cx; i < cb; i++) up[2 * i] = u, vp[2 * i] = v;
+  }
+  if (xb & 1) { /* the last column alone: a block of two pixels */
+    pm_rgb_uv(pair[0], pair[1], 0, 1, &up[cb * cstep], &vp[cb * cstep]);
+  }
 }

@@ -27,6 +27,7 @@ void pm_taps_free(PmTaps *t);
 void pm_frame_read_row(const PmFrame *f, int y, uint8_t *rgb);
 void pm_frame_write_packed_row(PmFrame *f, int y, const float *rgb);
 PmPackedLayout pm_frame_layout(PmFormat f); /* packed formats only */
-void pm_frame_write_yuv_rows(PmFrame *f, int y, const float *rgb0, const float *rgb1);
+void pm_frame_write_yuv_rows(PmFrame *f, int y, const float *rgb0, const float *rgb1, int xa, int xb);
+void pm_frame_fill_yuv_rows(PmFrame *f, int y, const float c0[3], const float c1[3], int xa, int xb);
 
 #endif

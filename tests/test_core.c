@@ -736,7 +736,9 @@ static int test_bad_input(void) {
 
 /* The YUV write (vector code where the CPU has it) against pm_rgb_y() and pm_rgb_uv() pixel by
  * pixel: random rows, values beyond 0..255 included (the clamp), every width up to 40 and a wide
- * one, both 4:2:0 layouts, an odd last row. */
+ * one, both 4:2:0 layouts, an odd last row; whole rows, and spans [xa, xb) (the renderer's runs)
+ * that must leave the other bytes alone, written pixel by pixel or filled with one colour per
+ * row. */
 static int test_yuv_write(void) {
   unsigned seed = 12345;
   int widths[41];
@@ -744,29 +746,43 @@ static int test_yuv_write(void) {
   widths[40] = 1283;
   for (int wi = 0; wi < 41; wi++)
     for (int fmt = 0; fmt < 2; fmt++)
-      for (int rows = 1; rows <= 2; rows++) {
-        int w = widths[wi], cw = (w + 1) / 2;
-        float *rgb = malloc(sizeof(float) * 3 * (size_t)w * 2);
-        uint8_t *y = malloc((size_t)w * 2), *c = malloc((size_t)cw * 2 + 2);
-        for (int i = 0; i < 3 * w * 2; i++) {
-          seed = seed * 1103515245u + 12345u;
-          rgb[i] = (float)(seed >> 8 & 0xffff) / 65535.0f * 300.0f - 20.0f;
+      for (int rows = 1; rows <= 2; rows++)
+        for (int mode = 0; mode < 3; mode++) { /* whole rows; a span; a span of one colour per row */
+          int w = widths[wi], cw = (w + 1) / 2;
+          float *rgb = malloc(sizeof(float) * 3 * (size_t)w * 2);
+          uint8_t *y = malloc((size_t)w * 2), *c = malloc((size_t)cw * 2 + 2);
+          for (int i = 0; i < 3 * w * 2; i++) {
+            seed = seed * 1103515245u + 12345u;
+            rgb[i] = (float)(seed >> 8 & 0xffff) / 65535.0f * 300.0f - 20.0f;
+          }
+          if (mode == 2)
+            for (int x = 1; x < 2 * w; x++) memcpy(rgb + 3 * x, rgb + (x < w ? 0 : 3 * w), 3 * sizeof *rgb);
+          int xa = 0, xb = w;
+          if (mode) {
+            seed = seed * 1103515245u + 12345u;
+            xa = 2 * (int)((seed >> 8) % (unsigned)cw);
+            seed = seed * 1103515245u + 12345u;
+            xb = xa + 1 + (int)((seed >> 8) % (unsigned)(w - xa));
+            if (xb < w && (xb & 1)) xb++;
+          }
+          memset(y, 0xA5, (size_t)w * 2), memset(c, 0xA5, (size_t)cw * 2 + 2);
+          PmFrame f = {fmt ? PM_FORMAT_NV12 : PM_FORMAT_I420, w, rows, {y, c, c + cw}, {w, fmt ? 2 * cw : cw, cw}};
+          const float *r1 = rows == 2 ? rgb + 3 * w : rgb;
+          if (mode == 2) pm_frame_fill_yuv_rows(&f, 0, rgb, rows == 2 ? r1 : NULL, xa, xb);
+          else pm_frame_write_yuv_rows(&f, 0, rgb, rows == 2 ? r1 : NULL, xa, xb);
+          int bad = 0;
+          for (int j = 0; j < rows; j++)
+            for (int x = 0; x < w; x++)
+              bad += y[j * w + x] != (x >= xa && x < xb ? pm_rgb_y(rgb + 3 * (size_t)(j * w + x)) : 0xA5);
+          for (int x = 0; x < cw; x++) {
+            uint8_t u = 0xA5, v = 0xA5;
+            if (2 * x >= xa && 2 * x < xb) pm_rgb_uv(rgb, r1, x, w, &u, &v);
+            bad += fmt ? (c[2 * x] != u) + (c[2 * x + 1] != v) : (c[x] != u) + (c[cw + x] != v);
+          }
+          CHECK(bad == 0, "%s width %d, %d rows, pixels [%d, %d)%s: %d bytes differ from the per-pixel conversion",
+                fmt ? "NV12" : "I420", w, rows, xa, xb, mode == 2 ? " of one colour" : "", bad);
+          free(rgb), free(y), free(c);
         }
-        PmFrame f = {fmt ? PM_FORMAT_NV12 : PM_FORMAT_I420, w, rows, {y, c, c + cw}, {w, fmt ? 2 * cw : cw, cw}};
-        pm_frame_write_yuv_rows(&f, 0, rgb, rows == 2 ? rgb + 3 * w : NULL);
-        const float *r1 = rows == 2 ? rgb + 3 * w : rgb;
-        int bad = 0;
-        for (int j = 0; j < rows; j++)
-          for (int x = 0; x < w; x++) bad += y[j * w + x] != pm_rgb_y(rgb + 3 * (size_t)(j * w + x));
-        for (int x = 0; x < cw; x++) {
-          uint8_t u, v;
-          pm_rgb_uv(rgb, r1, x, w, &u, &v);
-          bad += fmt ? (c[2 * x] != u) + (c[2 * x + 1] != v) : (c[x] != u) + (c[cw + x] != v);
-        }
-        CHECK(bad == 0, "%s width %d, %d rows: %d bytes differ from the per-pixel conversion", fmt ? "NV12" : "I420", w,
-              rows, bad);
-        free(rgb), free(y), free(c);
-      }
   return 0;
 }
 
