@@ -74,7 +74,11 @@ static void unflatten(float *acc, Runs *r, int xa, int xb, int w) {
     if (!r->flat[k]) continue;
     r->flat[k] = 0;
     const float *c = r->colour + 3 * k;
-    for (int x = k * RUN, end = x + RUN < w ? x + RUN : w; x < end; x++) memcpy(acc + 3 * x, c, 3 * sizeof *c);
+    float four[12]; /* four pixels: whole vectors to store */
+    for (int i = 0; i < 4; i++) memcpy(four + 3 * i, c, 3 * sizeof *c);
+    int x = k * RUN, end = x + RUN < w ? x + RUN : w;
+    for (; x + 4 <= end; x += 4) memcpy(acc + 3 * x, four, sizeof four);
+    for (; x < end; x++) memcpy(acc + 3 * x, c, 3 * sizeof *c);
   }
 }
 
@@ -109,9 +113,10 @@ static void blend_covered(float *acc, Runs *r, int xa, int xb, float a, const fl
  * its coverage. Pixels that every sub-scanline covers wholly (the inside of a shape, most of
  * its pixels) blend at once; only the edges need the coverage sums. Runs left flat are left for
  * the writer. */
-static void render_row(const RenderJob *job, int y, float *acc, float *cov, Runs *runs) {
+static void render_row(const RenderJob *job, int y, float *acc, float *cov, Runs *runs, const float *bg_runs) {
   int w = job->out->width;
-  for (int k = 0; k < runs->n; k++) memcpy(runs->colour + 3 * k, job->bg, sizeof job->bg), runs->flat[k] = 1;
+  memcpy(runs->colour, bg_runs, sizeof *bg_runs * 3 * (size_t)runs->n);
+  memset(runs->flat, 1, (size_t)runs->n);
   float xs[PM_RENDER_SUBROWS][2 * PM_MAX_INTERVALS];
   int k[PM_RENDER_SUBROWS];
   for (int i = 0; i < job->n; i++) {
@@ -192,8 +197,8 @@ static void render_task(void *ctx, int task, int worker) {
   PmFrame *out = job->out;
   int w = out->width, y0 = task * ROWS_PER_TASK, y1 = y0 + ROWS_PER_TASK, n = (w + RUN - 1) / RUN;
   if (y1 > out->height) y1 = out->height;
-  /* two rows (4:2:0 writes them in pairs), each with its runs */
-  float *acc = malloc(sizeof(float) * (3 * (size_t)w * 2 + 6 * (size_t)n)), *cov = malloc(sizeof(float) * ((size_t)w + 1));
+  /* two rows (4:2:0 writes them in pairs), each with its runs, then the background's runs */
+  float *acc = malloc(sizeof(float) * (3 * (size_t)w * 2 + 9 * (size_t)n)), *cov = malloc(sizeof(float) * ((size_t)w + 1));
   uint8_t *flat = malloc(2 * (size_t)n);
   if (!acc || !cov || !flat) {
     free(acc), free(cov), free(flat);
@@ -201,17 +206,19 @@ static void render_task(void *ctx, int task, int worker) {
   }
   float *next = acc + 3 * (size_t)w;
   Runs r0 = {n, flat, next + 3 * (size_t)w}, r1 = {n, flat + n, r0.colour + 3 * (size_t)n};
+  float *bg_runs = r1.colour + 3 * (size_t)n; /* where every row starts */
+  for (int k = 0; k < n; k++) memcpy(bg_runs + 3 * k, job->bg, sizeof job->bg);
   int yuv = out->format == PM_FORMAT_I420 || out->format == PM_FORMAT_NV12;
   for (int y = y0; y < y1; y += yuv ? 2 : 1) {
     if (job->rows && !job->rows[y]) continue;
-    render_row(job, y, acc, cov, &r0);
+    render_row(job, y, acc, cov, &r0, bg_runs);
     if (!yuv) {
       unflatten(acc, &r0, 0, w, w);
       pm_frame_write_packed_row(out, y, acc);
       continue;
     }
     int more = y + 1 < out->height;
-    if (more) render_row(job, y + 1, next, cov, &r1);
+    if (more) render_row(job, y + 1, next, cov, &r1, bg_runs);
     write_yuv_rows(out, y, acc, &r0, more ? next : NULL, &r1);
   }
   free(acc), free(cov), free(flat);
