@@ -94,16 +94,10 @@ static void blend_covered(float *acc, Runs *r, int xa, int xb, float a, const fl
   }
   unflatten(acc, r, xa, k0 * RUN, w);
   blend_inside(acc, xa, k0 * RUN, a, c);
-  for (int k = k0; k < k1;) {
-    if (r->flat[k]) { /* the run's one colour, as a pixel of its own */
-      blend_inside(r->colour, k, k + 1, a, c);
-      k++;
-      continue;
-    }
-    int e = k + 1;
-    while (e < k1 && !r->flat[e]) e++;
-    blend_inside(acc, k * RUN, e * RUN < w ? e * RUN : w, a, c);
-    k = e;
+  for (int k = k0, e; k < k1; k = e) { /* stretches of flat runs (their colours, as pixels), then of others */
+    for (e = k + 1; e < k1 && r->flat[e] == r->flat[k]; e++) {}
+    if (r->flat[k]) blend_inside(r->colour, k, e, a, c);
+    else blend_inside(acc, k * RUN, e * RUN < w ? e * RUN : w, a, c);
   }
   unflatten(acc, r, k1 * RUN, xb, w);
   blend_inside(acc, k1 * RUN < xb ? k1 * RUN : xb, xb, a, c);
