@@ -279,10 +279,27 @@ int pm_frame_downscale(const PmFrame *f, int ww, int wh, uint8_t *out, PmPool *p
 
 PmPackedLayout pm_frame_layout(PmFormat f) { return layouts[f]; }
 
-void pm_frame_write_packed_row(PmFrame *f, int y, const float *rgb) {
+void pm_frame_write_packed_row(PmFrame *f, int y, const float *rgb, int xa, int xb) {
   PmPackedLayout l = layouts[f->format];
-  uint8_t *d = f->data[0] + (size_t)y * f->stride[0];
-  for (int x = 0; x < f->width; x++, d += l.bpp) pm_pack_pixel(d, l, rgb + 3 * x);
+  uint8_t *d = f->data[0] + (size_t)y * f->stride[0] + (size_t)xa * l.bpp;
+  for (int x = xa; x < xb; x++, d += l.bpp) pm_pack_pixel(d, l, rgb + 3 * x);
+}
+
+void pm_frame_fill_packed_row(PmFrame *f, int y, const float c[3], int xa, int xb) {
+  PmPackedLayout l = layouts[f->format];
+  uint8_t px[4], *d = f->data[0] + (size_t)y * f->stride[0] + (size_t)xa * l.bpp;
+  pm_pack_pixel(px, l, c);
+  if (l.bpp == 3) {
+    uint8_t four[12]; /* four pixels, stored at once */
+    for (int i = 0; i < 4; i++) memcpy(four + 3 * i, px, 3);
+    int x = xa;
+    for (; x + 4 <= xb; x += 4, d += 12) memcpy(d, four, 12);
+    for (; x < xb; x++, d += 3) memcpy(d, px, 3);
+  } else if (l.a >= 0) {
+    for (int x = xa; x < xb; x++, d += 4) memcpy(d, px, 4);
+  } else { /* the padding byte is left as it was */
+    for (int x = xa; x < xb; x++, d += l.bpp) d[l.r] = px[l.r], d[l.g] = px[l.g], d[l.b] = px[l.b];
+  }
 }
 
 #ifdef __SSE2__

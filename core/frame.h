@@ -25,9 +25,13 @@ int pm_taps_max(int n, int m);
 int pm_taps_step(int n, int m);
 void pm_taps_free(PmTaps *t);
 void pm_frame_read_row(const PmFrame *f, int y, uint8_t *rgb);
-void pm_frame_write_packed_row(PmFrame *f, int y, const float *rgb);
-PmPackedLayout pm_frame_layout(PmFormat f); /* packed formats only */
+/* The renderer's output: pixels [xa, xb) of row y from RGB floats (rgb holds the whole row), or
+ * all of one colour; 4:2:0 rows in pairs (y and xa even, xb even or the width; rgb1 and c1 NULL
+ * past the last row). */
+void pm_frame_write_packed_row(PmFrame *f, int y, const float *rgb, int xa, int xb);
+void pm_frame_fill_packed_row(PmFrame *f, int y, const float c[3], int xa, int xb);
 void pm_frame_write_yuv_rows(PmFrame *f, int y, const float *rgb0, const float *rgb1, int xa, int xb);
 void pm_frame_fill_yuv_rows(PmFrame *f, int y, const float c0[3], const float c1[3], int xa, int xb);
+PmPackedLayout pm_frame_layout(PmFormat f); /* packed formats only */
 
 #endif

@@ -162,6 +162,21 @@ static void render_row(const RenderJob *job, int y, float *acc, float *cov, Runs
   }
 }
 
+/* A row into a packed format: a flat run's colour converted once, other pixels one by one. */
+static void write_packed_row(PmFrame *out, int y, float *acc, Runs *r) {
+  int w = out->width;
+  for (int k = 0, e; k < r->n; k = e) {
+    int xa = k * RUN;
+    if (r->flat[k]) {
+      for (e = k + 1; e < r->n && r->flat[e] && !memcmp(r->colour + 3 * e, r->colour + 3 * k, 3 * sizeof(float)); e++) {}
+      pm_frame_fill_packed_row(out, y, r->colour + 3 * k, xa, e * RUN < w ? e * RUN : w);
+    } else {
+      for (e = k + 1; e < r->n && !r->flat[e]; e++) {}
+      pm_frame_write_packed_row(out, y, acc, xa, e * RUN < w ? e * RUN : w);
+    }
+  }
+}
+
 /* Rows y and y + 1 (absent past the last row) into the 4:2:0 planes: a flat run of both rows in
  * one go, runs of pixels otherwise. */
 static void write_yuv_rows(PmFrame *out, int y, float *acc, Runs *r0, float *next, Runs *r1) {
@@ -207,8 +222,7 @@ static void render_task(void *ctx, int task, int worker) {
     if (job->rows && !job->rows[y]) continue;
     render_row(job, y, acc, cov, &r0, bg_runs);
     if (!yuv) {
-      unflatten(acc, &r0, 0, w, w);
-      pm_frame_write_packed_row(out, y, acc);
+      write_packed_row(out, y, acc, &r0);
       continue;
     }
     int more = y + 1 < out->height;
