@@ -521,14 +521,20 @@ gst_primitive_before_transform (GstBaseTransform * trans, GstBuffer * buf)
     gst_object_sync_values (GST_OBJECT (trans), stream_time);
 }
 
+/* Not in place: every output pixel is drawn afresh, and a decoder's frame is seldom writable, so
+ * an in-place transform would first copy it (12 MB a 4K frame) only to draw over it. */
 static GstFlowReturn
-gst_primitive_transform_frame_ip (GstVideoFilter * filter, GstVideoFrame * frame)
+gst_primitive_transform_frame (GstVideoFilter * filter, GstVideoFrame * frame, GstVideoFrame * out_frame)
 {
   GstPrimitive *self = GST_PRIMITIVE (filter);
-  PmFrame pf;
+  PmFrame pf, out;
   char err[256];
-  if (!frame_to_pm (frame, &pf))
+  if (!frame_to_pm (frame, &pf) || !frame_to_pm (out_frame, &out))
     return GST_FLOW_NOT_NEGOTIATED;
+  /* the render leaves a padding byte alone: it keeps the input's, as in place */
+  if ((pf.format == PM_FORMAT_RGBX || pf.format == PM_FORMAT_BGRX || pf.format == PM_FORMAT_XRGB ||
+          pf.format == PM_FORMAT_XBGR) && !gst_video_frame_copy (out_frame, frame))
+    return GST_FLOW_ERROR;
   if (!self->live_known)
     check_live (self);
 
@@ -572,7 +578,7 @@ gst_primitive_transform_frame_ip (GstVideoFilter * filter, GstVideoFrame * frame
    * the picture carried over is what the scene threshold and the warm start judge. Seeks and
    * new streams come with flushes and segments, which do reset. */
 
-  if (pm_video_process (self->video, &st, &pf, &pf, err, sizeof err) < 0) {
+  if (pm_video_process (self->video, &st, &pf, &out, err, sizeof err) < 0) {
     g_free (svg_location);
     if (!strcmp (err, "interrupted"))
       return GST_FLOW_FLUSHING; /* a flush or a state change cut the search short */
@@ -593,7 +599,7 @@ gst_primitive_transform_frame_ip (GstVideoFilter * filter, GstVideoFrame * frame
     memcpy (shapes[i].p, src[i].p, sizeof shapes[i].p);
     memcpy (shapes[i].rgba, src[i].rgba, 4);
   }
-  gst_buffer_add_primitive_metas (frame->buffer, shapes, (guint) n, bg, ww, wh, pm_model_score (model));
+  gst_buffer_add_primitive_metas (out_frame->buffer, shapes, (guint) n, bg, ww, wh, pm_model_score (model));
   g_free (shapes);
 
   GstFlowReturn ret = GST_FLOW_OK;
@@ -684,7 +690,7 @@ gst_primitive_class_init (GstPrimitiveClass * klass)
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_primitive_change_state);
   trans_class->before_transform = GST_DEBUG_FUNCPTR (gst_primitive_before_transform);
   filter_class->set_info = GST_DEBUG_FUNCPTR (gst_primitive_set_info);
-  filter_class->transform_frame_ip = GST_DEBUG_FUNCPTR (gst_primitive_transform_frame_ip);
+  filter_class->transform_frame = GST_DEBUG_FUNCPTR (gst_primitive_transform_frame);
 
   gst_type_mark_as_plugin_api (GST_TYPE_PRIMITIVE_SHAPE, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_PRIMITIVE_DEVICE, 0);
