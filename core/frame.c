@@ -295,10 +295,8 @@ void pm_frame_fill_packed_row(PmFrame *f, int y, const float c[3], int xa, int x
     int x = xa;
     for (; x + 4 <= xb; x += 4, d += 12) memcpy(d, four, 12);
     for (; x < xb; x++, d += 3) memcpy(d, px, 3);
-  } else if (l.a >= 0) {
+  } else { /* four bytes, the fourth alpha or padding (255) */
     for (int x = xa; x < xb; x++, d += 4) memcpy(d, px, 4);
-  } else { /* the padding byte is left as it was */
-    for (int x = xa; x < xb; x++, d += l.bpp) d[l.r] = px[l.r], d[l.g] = px[l.g], d[l.b] = px[l.b];
   }
 }
 

@@ -531,10 +531,6 @@ gst_primitive_transform_frame (GstVideoFilter * filter, GstVideoFrame * frame, G
   char err[256];
   if (!frame_to_pm (frame, &pf) || !frame_to_pm (out_frame, &out))
     return GST_FLOW_NOT_NEGOTIATED;
-  /* the render leaves a padding byte alone: it keeps the input's, as in place */
-  if ((pf.format == PM_FORMAT_RGBX || pf.format == PM_FORMAT_BGRX || pf.format == PM_FORMAT_XRGB ||
-          pf.format == PM_FORMAT_XBGR) && !gst_video_frame_copy (out_frame, frame))
-    return GST_FLOW_ERROR;
   if (!self->live_known)
     check_live (self);
 

@@ -79,14 +79,35 @@ static double mean_abs_diff(GstBuffer *a, GstBuffer *b) {
   return (double)s / (double)ma.size;
 }
 
+/* The padding byte of an RGBx-like pixel: its offset, or -1 for the other formats. */
+static gint padding_offset(const gchar *format) {
+  return !strcmp(format, "RGBx") || !strcmp(format, "BGRx") ? 3 : !strcmp(format, "xRGB") || !strcmp(format, "xBGR") ? 0 : -1;
+}
+
+/* Every format comes out in that format with its shapes meta, every byte drawn: the element renders
+ * into a new buffer, and a padding byte is opaque (255), not what the buffer held. */
 GST_START_TEST(test_every_format) {
   for (guint i = 0; i < G_N_ELEMENTS(formats); i++) {
     GstHarness *hn = make_harness("shapes=5 threads=1", formats[i], 64, 48);
     GstBuffer *in = make_frame(formats[i], 64, 48, 0);
     gsize size = gst_buffer_get_size(in);
+    gint pad = padding_offset(formats[i]);
+    GstMapInfo m;
+    if (pad >= 0) { /* the input's padding anything but 255 (64 pixels a row: every 4th byte) */
+      fail_unless(gst_buffer_map(in, &m, GST_MAP_WRITE));
+      for (gsize k = (gsize)pad; k < m.size; k += 4) m.data[k] = (guint8)(k * 7 / 4);
+      gst_buffer_unmap(in, &m);
+    }
     GstBuffer *out = gst_harness_push_and_pull(hn, in);
     fail_unless(out != NULL, "%s: no output", formats[i]);
     fail_unless_equals_uint64(gst_buffer_get_size(out), size);
+    if (pad >= 0) {
+      fail_unless(gst_buffer_map(out, &m, GST_MAP_READ));
+      gsize bad = 0;
+      for (gsize k = (gsize)pad; k < m.size; k += 4) bad += m.data[k] != 255;
+      gst_buffer_unmap(out, &m);
+      fail_unless(bad == 0, "%s: %" G_GSIZE_FORMAT " padding bytes are not 255", formats[i], bad);
+    }
     GstPrimitiveMeta *meta = gst_primitive_meta_find(out);
     fail_unless(meta != NULL, "%s: no GstPrimitiveMeta", formats[i]);
     fail_unless_equals_int(meta->n_shapes, 5);
