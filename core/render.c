@@ -162,41 +162,46 @@ static void render_row(const RenderJob *job, int y, float *acc, float *cov, Runs
   }
 }
 
+/* The end of the stretch of runs from k that the writers take in one go: runs flat in row r0 and
+ * in r1 (NULL: r0 alone) with the same colours as run k, or, when run k is not flat in both, runs
+ * that are not. */
+static int stretch_end(const Runs *r0, const Runs *r1, int k) {
+  int flat = r0->flat[k] && (!r1 || r1->flat[k]), e = k + 1;
+  for (; e < r0->n; e++) {
+    int f = r0->flat[e] && (!r1 || r1->flat[e]);
+    if (f != flat || (flat && (memcmp(r0->colour + 3 * e, r0->colour + 3 * k, 3 * sizeof(float)) ||
+                               (r1 && memcmp(r1->colour + 3 * e, r1->colour + 3 * k, 3 * sizeof(float))))))
+      break;
+  }
+  return e;
+}
+
 /* A row into a packed format: a flat run's colour converted once, other pixels one by one. */
-static void write_packed_row(PmFrame *out, int y, float *acc, Runs *r) {
+static void write_packed_row(PmFrame *out, int y, float *acc, const Runs *r) {
   int w = out->width;
   for (int k = 0, e; k < r->n; k = e) {
-    int xa = k * RUN;
-    if (r->flat[k]) {
-      for (e = k + 1; e < r->n && r->flat[e] && !memcmp(r->colour + 3 * e, r->colour + 3 * k, 3 * sizeof(float)); e++) {}
-      pm_frame_fill_packed_row(out, y, r->colour + 3 * k, xa, e * RUN < w ? e * RUN : w);
-    } else {
-      for (e = k + 1; e < r->n && !r->flat[e]; e++) {}
-      pm_frame_write_packed_row(out, y, acc, xa, e * RUN < w ? e * RUN : w);
-    }
+    e = stretch_end(r, NULL, k);
+    int xa = k * RUN, xb = e * RUN < w ? e * RUN : w;
+    if (r->flat[k]) pm_frame_fill_packed_row(out, y, r->colour + 3 * k, xa, xb);
+    else pm_frame_write_packed_row(out, y, acc, xa, xb);
   }
 }
 
-/* Rows y and y + 1 (absent past the last row) into the 4:2:0 planes: a flat run of both rows in
- * one go, runs of pixels otherwise. */
+/* Rows y and y + 1 (absent past the last row) into the 4:2:0 planes: runs flat in both rows in
+ * one go, the others pixel by pixel. */
 static void write_yuv_rows(PmFrame *out, int y, float *acc, Runs *r0, float *next, Runs *r1) {
   int w = out->width;
-  for (int k = 0; k < r0->n;) {
-    int e = k + 1;
-    if (r0->flat[k] && (!next || r1->flat[k])) {
-      const float *c0 = r0->colour + 3 * k, *c1 = next ? r1->colour + 3 * k : c0;
-      while (e < r0->n && r0->flat[e] && (!next || r1->flat[e]) && !memcmp(r0->colour + 3 * e, c0, 3 * sizeof *c0) &&
-             !memcmp(next ? r1->colour + 3 * e : r0->colour + 3 * e, c1, 3 * sizeof *c1))
-        e++;
-      pm_frame_fill_yuv_rows(out, y, c0, next ? c1 : NULL, k * RUN, e * RUN < w ? e * RUN : w);
+  if (!next) r1 = NULL;
+  for (int k = 0, e; k < r0->n; k = e) {
+    e = stretch_end(r0, r1, k);
+    int xa = k * RUN, xb = e * RUN < w ? e * RUN : w;
+    if (r0->flat[k] && (!r1 || r1->flat[k])) {
+      pm_frame_fill_yuv_rows(out, y, r0->colour + 3 * k, r1 ? r1->colour + 3 * k : NULL, xa, xb);
     } else {
-      while (e < r0->n && !(r0->flat[e] && (!next || r1->flat[e]))) e++;
-      int xa = k * RUN, xb = e * RUN < w ? e * RUN : w;
       unflatten(acc, r0, xa, xb, w);
-      if (next) unflatten(next, r1, xa, xb, w);
+      if (r1) unflatten(next, r1, xa, xb, w);
       pm_frame_write_yuv_rows(out, y, acc, next, xa, xb);
     }
-    k = e;
   }
 }
 
