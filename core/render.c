@@ -67,6 +67,9 @@ typedef struct {
   float *colour;
 } Runs;
 
+/* Where run k starts in a row w pixels wide (k may be the count of runs: the row's end). */
+static int run_x(int k, int w) { return k * RUN < w ? k * RUN : w; }
+
 /* Gives the runs meeting [xa, xb) their own pixels in acc. */
 static void unflatten(float *acc, Runs *r, int xa, int xb, int w) {
   if (xa >= xb) return;
@@ -76,7 +79,7 @@ static void unflatten(float *acc, Runs *r, int xa, int xb, int w) {
     const float *c = r->colour + 3 * k;
     float four[12]; /* four pixels: whole vectors to store */
     for (int i = 0; i < 4; i++) memcpy(four + 3 * i, c, 3 * sizeof *c);
-    int x = k * RUN, end = x + RUN < w ? x + RUN : w;
+    int x = k * RUN, end = run_x(k + 1, w);
     for (; x + 4 <= end; x += 4) memcpy(acc + 3 * x, four, sizeof four);
     for (; x < end; x++) memcpy(acc + 3 * x, c, 3 * sizeof *c);
   }
@@ -97,10 +100,10 @@ static void blend_covered(float *acc, Runs *r, int xa, int xb, float a, const fl
   for (int k = k0, e; k < k1; k = e) { /* stretches of flat runs (their colours, as pixels), then of others */
     for (e = k + 1; e < k1 && r->flat[e] == r->flat[k]; e++) {}
     if (r->flat[k]) blend_inside(r->colour, k, e, a, c);
-    else blend_inside(acc, k * RUN, e * RUN < w ? e * RUN : w, a, c);
+    else blend_inside(acc, k * RUN, run_x(e, w), a, c);
   }
   unflatten(acc, r, k1 * RUN, xb, w);
-  blend_inside(acc, k1 * RUN < xb ? k1 * RUN : xb, xb, a, c);
+  blend_inside(acc, run_x(k1, xb), xb, a, c);
 }
 
 /* One output row: the background, then every shape whose box meets the row, composited with
@@ -181,7 +184,7 @@ static void write_packed_row(PmFrame *out, int y, float *acc, const Runs *r) {
   int w = out->width;
   for (int k = 0, e; k < r->n; k = e) {
     e = stretch_end(r, NULL, k);
-    int xa = k * RUN, xb = e * RUN < w ? e * RUN : w;
+    int xa = k * RUN, xb = run_x(e, w);
     if (r->flat[k]) pm_frame_fill_packed_row(out, y, r->colour + 3 * k, xa, xb);
     else pm_frame_write_packed_row(out, y, acc, xa, xb);
   }
@@ -194,7 +197,7 @@ static void write_yuv_rows(PmFrame *out, int y, float *acc, Runs *r0, float *nex
   if (!next) r1 = NULL;
   for (int k = 0, e; k < r0->n; k = e) {
     e = stretch_end(r0, r1, k);
-    int xa = k * RUN, xb = e * RUN < w ? e * RUN : w;
+    int xa = k * RUN, xb = run_x(e, w);
     if (r0->flat[k] && (!r1 || r1->flat[k])) {
       pm_frame_fill_yuv_rows(out, y, r0->colour + 3 * k, r1 ? r1->colour + 3 * k : NULL, xa, xb);
     } else {
