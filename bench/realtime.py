@@ -2,7 +2,7 @@
 """Real-time benchmark of the primitive element: frames per second, frames dropped, and the
 quality reached, for playback that syncs to the clock and for files written as fast as they go.
 
-    bench/realtime.py [--clips DIR] [--runs 3] [--only NAME,...] [--plugin-path DIR]
+    bench/realtime.py [--clips DIR] [--runs 3] [--only NAME,...] [--plugin-path DIR] [--busy]
 
 Cases (each on a clip made once from python3-imageio's cockatoo.mp4, hand-held real footage,
 re-timed to 30 fps, 126 frames, H.264 in MP4 through decodebin as a player would):
@@ -17,8 +17,10 @@ Prints fps (frames through / wall time after the first frame), dropped (frames o
 sink did not show: dropped late by the decoder's or the filter's QoS or by the sink, which
 drops frames over 20 ms late as a display sink does), and the mean score (primitive's, from the frames'
 GstPrimitiveShapesMeta, lower is better) so that what a time limit costs in quality shows.
-Medians of --runs. Needs python3-gi, gir1.2-gstreamer-1.0, gstreamer1.0-libav (H.264) and
-ffmpeg with libx264 to make the clips. Other work on the machine changes the figures.
+Medians of --runs. --busy keeps one core busy with another process (a loop that never sleeps)
+for the whole run, as another job on the machine would. Needs python3-gi, gir1.2-gstreamer-1.0,
+gstreamer1.0-libav (H.264) and ffmpeg with libx264 to make the clips. Other work on the machine
+changes the figures.
 """
 import argparse
 import glob
@@ -111,7 +113,18 @@ def main():
     ap.add_argument("--plugin-path", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
                                                           "build", "gst"))
     ap.add_argument("--props", default="", help="extra properties for every primitive")
+    ap.add_argument("--busy", action="store_true", help="another process keeps one core busy meanwhile")
     a = ap.parse_args()
+    if a.busy:
+        hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        try:
+            return measure(a)
+        finally:
+            hog.kill()
+    return measure(a)
+
+
+def measure(a):
     os.environ["GST_PLUGIN_PATH"] = os.path.abspath(a.plugin_path)
     Gst.init(None)
     os.makedirs(a.clips, exist_ok=True)
