@@ -2,12 +2,14 @@
  * absolute difference between consecutive output frames, with warm start on and off.
  *
  *   bench_video [-source static|pan|smpte|ball|DIR] [-image PATH] [-frames 120] [-size 640x360]
- *               [-shapes 50] [-shape triangle] [-threads 2] [-warm on|off|both] [-save DIR]
+ *               [-shapes 50] [-shape triangle] [-threads 2] [-warm on|off|both] [-save DIR] [-seed 1]
  *
  * static: one picture every frame; pan: a window sliding across the picture, one pixel a frame;
  * smpte, ball: videotestsrc patterns; DIR: a folder of PNG frames (all decoded before the clock
  * starts, at their own size). -save writes the output frames as PNG to DIR/on and DIR/off (after
- * the clock stops), for ../shared/tools/temporal.py. Needs GST_PLUGIN_PATH to hold the plugin. */
+ * the clock stops), for ../shared/tools/temporal.py. -seed: the element's seed (outputs of
+ * different seeds show how much of a difference between two builds is chance). Needs
+ * GST_PLUGIN_PATH to hold the plugin. */
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
 #include <dirent.h>
@@ -18,6 +20,8 @@
 
 #include "gstprimitivemeta.h"
 #include "imageio.h"
+
+static unsigned seed = 1;
 
 typedef struct {
   double fps, mean_score, max_score, diff_after10, input_diff_after10;
@@ -94,14 +98,14 @@ static int run(const char *source, const PmImage *img, const PmImage *clip, int 
   gboolean picture = clip || !strcmp(source, "static") || !strcmp(source, "pan");
   if (picture)
     desc = g_strdup_printf("appsrc name=src format=time caps=video/x-raw,format=RGB,width=%d,height=%d,framerate=30/1 "
-                           "! primitive name=p shapes=%d shape=%s threads=%d warm-start=%d "
+                           "! primitive name=p shapes=%d shape=%s threads=%d warm-start=%d seed=%u "
                            "! appsink name=sink sync=false",
-                           w, h, shapes, shape, threads, warm);
+                           w, h, shapes, shape, threads, warm, seed);
   else
     desc = g_strdup_printf("videotestsrc num-buffers=%d pattern=%s ! video/x-raw,format=RGB,width=%d,height=%d,"
-                           "framerate=30/1 ! primitive name=p shapes=%d shape=%s threads=%d warm-start=%d "
+                           "framerate=30/1 ! primitive name=p shapes=%d shape=%s threads=%d warm-start=%d seed=%u "
                            "! appsink name=sink sync=false",
-                           frames, source, w, h, shapes, shape, threads, warm);
+                           frames, source, w, h, shapes, shape, threads, warm, seed);
   GError *err = NULL;
   GstElement *pipe = gst_parse_launch(desc, &err);
   g_free(desc);
@@ -203,6 +207,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "-threads")) threads = atoi(argv[i + 1]);
     else if (!strcmp(argv[i], "-warm")) which = argv[i + 1];
     else if (!strcmp(argv[i], "-save")) save = argv[i + 1];
+    else if (!strcmp(argv[i], "-seed")) seed = (unsigned)strtoul(argv[i + 1], NULL, 10);
     else {
       fprintf(stderr, "unknown option %s (see the comment at the top of bench_video.c)\n", argv[i]);
       return 2;
