@@ -58,6 +58,9 @@ struct PmModel {
   int motion_pending;        /* the shapes still sit where prev_target had its content */
   PmMotion *motion;
   int *block_weights;        /* scratch for pm_motion_shape_offset */
+  float *change_cost;        /* per working pixel, what a level of visible change there must pay
+                                (see PM_VISIBLE_COST), then w * h floats of scratch */
+  int change_cost_set;       /* change_cost holds this target's costs (else PM_VISIBLE_COST) */
   PmSums *sums;             /* h rows of w + 1 prefix entries */
   RowStale *stale;          /* per row: where the sums are stale */
   int64_t err;
@@ -404,13 +407,21 @@ double pm_model_step(PmModel *m) {
  * ask for, so each change must pay: a shape is re-fitted (colour re-solved, a few mutations
  * tried) only while it is unsettled or pays clearly less than when it was last fitted, and a
  * change is kept only if it lowers the squared error by PM_VISIBLE_COST levels for every level
- * of visible change it makes. A still picture therefore settles and then repeats bit for bit,
- * while the parts that move or change keep being repaired. */
+ * of visible change it makes, more where the picture only moved. A still picture therefore
+ * settles and then repeats bit for bit, while the parts that move or change keep being
+ * repaired. */
 
 /* A change must lower the squared error (summed over pixels and channels, levels^2) by this
  * many levels for every level of visible change (summed |new - old|): a uniform error of
  * about this many levels is worth fixing, less is noise. */
 #define PM_VISIBLE_COST 1.2
+/* Where the picture only moved (its motion, motion.c, explains each pixel to within about
+ * PM_CHANGE_LEVELS levels), the stylized picture should only move too: a change shows there at
+ * up to PM_VISIBLE_STEADY levels of error per level, falling to PM_VISIBLE_COST where the picture
+ * changed more than it moved. Measured on the clips of docs/benchmarks.md (with PM_DIRTY_REFINE
+ * at 12, which gives back the fidelity this costs): every clip's warping error falls. */
+#define PM_VISIBLE_STEADY 4.0
+#define PM_CHANGE_LEVELS 3.0
 /* A shape pays "clearly less" than when it was last fitted when its error change has lost
  * this share: the picture under it changed. */
 #define PM_DIRTY_SHARE 0.05
@@ -420,8 +431,10 @@ double pm_model_step(PmModel *m) {
  * motion) but no longer fits: it gets this many times the refinement tries, with vertex moves
  * this fraction of the search's (whose steps are for shapes found from random). Measured on the
  * clips of docs/benchmarks.md: both warping error and fidelity improve; settled shapes keep the
- * plain refinement, as smaller moves there would show as jitter that pays a little. */
-#define PM_DIRTY_REFINE 4
+ * plain refinement, as smaller moves there would show as jitter that pays a little. 12 rather
+ * than 4 since changes cost more where the picture only moved (PM_VISIBLE_STEADY): the refits
+ * that still pay must find better fits, and the full search runs about a fifth slower for it. */
+#define PM_DIRTY_REFINE 12
 #define PM_DIRTY_MOVE 0.25f
 
 typedef struct {
@@ -486,9 +499,14 @@ static void pixel_sums(const PmModel *m, const PmShape *s, PmScratch *sc, PmAcc 
   sc->evals++;
 }
 
-/* How much the picture visibly changes if `from`, drawn over the current canvas, is replaced
- * by `to`: the sum over pixels and channels of |new - old| (levels, unrounded blends). */
-static double visible_change(PmModel *m, const PmShape *from, const PmShape *to) {
+static inline double pixel_change_cost(const PmModel *m, size_t i) {
+  return m->change_cost_set ? m->change_cost[i] : PM_VISIBLE_COST;
+}
+
+/* What it costs to show the change if `from`, drawn over the current canvas, is replaced by
+ * `to`: the sum over pixels and channels of |new - old| (levels, unrounded blends), each pixel's
+ * levels at its cost. */
+static double change_cost(PmModel *m, const PmShape *from, const PmShape *to) {
   PmSpan *a = m->scratch[0].spans, *b = m->spans2;
   int na = shape_spans(m, from, a), nb = shape_spans(m, to, b), ia = 0, ib = 0;
   double fa = from->rgba[3] / 255.0, ta = to->rgba[3] / 255.0, v = 0.0;
@@ -505,12 +523,14 @@ static double visible_change(PmModel *m, const PmShape *from, const PmShape *to)
     }
     const uint8_t *c = m->canvas + (size_t)y * m->w * 3;
     for (int x = lo; x < hi; x++) {
+      double levels = 0.0;
       for (int k = 0; k < 3; k++) {
         double under = c[3 * x + k];
         double was = mark[x] & 1 ? under + fa * (from->rgba[k] - under) : under;
         double now = mark[x] & 2 ? under + ta * (to->rgba[k] - under) : under;
-        v += fabs(now - was);
+        levels += fabs(now - was);
       }
+      v += levels * pixel_change_cost(m, (size_t)y * m->w + x);
       mark[x] = 0;
     }
   }
@@ -601,7 +621,7 @@ static int refit(PmModel *m, const ShapeList *src, int n, int shape_count, int r
         m->scratch[0].evals++;
         e = pm_acc_solve(&under, t.rgba[3], t.rgba); /* = energy(m, &t, ...) */
       }
-      if (e < d && (d >= 0.0 || d - e > PM_VISIBLE_COST * visible_change(m, &s, &t))) {
+      if (e < d && (d >= 0.0 || d - e > change_cost(m, &s, &t))) {
         s = t, d = e;
         unsettled = PM_SETTLE_FRAMES;
       } else if (refine_tries > 0 && unsettled > 0) {
@@ -670,9 +690,13 @@ static int replace_weakest(PmModel *m, int shape_count, ShapeList *saved) {
   refit(m, saved, n - 1, shape_count, 0);
   pm_model_step(m);
   if (m->err >= before - before / PM_STEADY_GAIN) return -1;
-  uint64_t shown = 0;
-  for (size_t i = 0; i < bytes; i++) shown += (uint64_t)abs(m->canvas[i] - m->canvas_before[i]);
-  return (double)(before - m->err) > PM_VISIBLE_COST * (double)shown ? 1 : -1;
+  double cost = 0.0;
+  for (size_t i = 0; i < bytes; i += 3) {
+    int levels = abs(m->canvas[i] - m->canvas_before[i]) + abs(m->canvas[i + 1] - m->canvas_before[i + 1]) +
+                 abs(m->canvas[i + 2] - m->canvas_before[i + 2]);
+    if (levels) cost += levels * pixel_change_cost(m, i / 3);
+  }
+  return (double)(before - m->err) > cost ? 1 : -1;
 }
 
 /* Moves every shape with the picture's motion since the previous target: the global map, then
@@ -684,14 +708,22 @@ static void carry_shapes(PmModel *m) {
     int bs = pm_motion_block(m->w, m->h);
     m->motion = pm_motion_new(m->w, m->h);
     m->block_weights = malloc(sizeof *m->block_weights * (size_t)((m->w + bs - 1) / bs) * ((m->h + bs - 1) / bs));
-    if (!m->motion || !m->block_weights) { /* no memory: the shapes stay where they were */
-      pm_motion_free(m->motion), free(m->block_weights);
-      m->motion = NULL, m->block_weights = NULL;
+    m->change_cost = malloc(sizeof *m->change_cost * (size_t)m->w * m->h * 2);
+    if (!m->motion || !m->block_weights || !m->change_cost) { /* no memory: the shapes stay where they were */
+      pm_motion_free(m->motion), free(m->block_weights), free(m->change_cost);
+      m->motion = NULL, m->block_weights = NULL, m->change_cost = NULL;
       return;
     }
   }
   float a[6];
   const PmMotionField *f = pm_motion_estimate(m->motion, m->prev_target, m->target, a, m->pool);
+  float *unexplained = m->change_cost + (size_t)m->w * m->h;
+  pm_motion_unexplained(f, a, m->prev_target, m->target, m->w, m->h, unexplained, m->change_cost);
+  for (size_t i = 0; i < (size_t)m->w * m->h; i++) {
+    float q = unexplained[i] / PM_CHANGE_LEVELS;
+    m->change_cost[i] = (float)(PM_VISIBLE_COST + (PM_VISIBLE_STEADY - PM_VISIBLE_COST) / (1.0 + q * q));
+  }
+  m->change_cost_set = 1;
   int global = a[0] != 0.0f || a[3] != 0.0f || a[1] != 1.0f || a[2] != 0.0f || a[4] != 0.0f || a[5] != 1.0f;
   PmSpan *spans = m->scratch[0].spans;
   for (int i = 0; i < m->nshapes; i++) {
@@ -743,8 +775,10 @@ double pm_model_warm_start(PmModel *m, int shape_count, int refine_tries, int re
 
 static int alloc_images(PmModel *m, int w, int h) {
   free(m->target), free(m->canvas), free(m->sums), free(m->stale), free(m->prev_target), free(m->block_weights);
+  free(m->change_cost);
   pm_motion_free(m->motion);
-  m->prev_target = NULL, m->motion = NULL, m->block_weights = NULL;
+  m->prev_target = NULL, m->motion = NULL, m->block_weights = NULL, m->change_cost = NULL;
+  m->change_cost_set = 0;
   m->w = w;
   m->h = h;
   m->target = malloc((size_t)w * h * 3);
@@ -824,6 +858,7 @@ int pm_model_load_target(PmModel *m, const PmFrame *f, char *err, size_t errlen)
   }
   m->target_change = 255.0;
   m->motion_pending = have_prev;
+  m->change_cost_set = 0;
   m->cp.valid = 0;
   if (have_prev) {
     uint64_t sum = 0;
@@ -873,7 +908,8 @@ void pm_model_free(PmModel *m) {
   free(m->scratch);
   pm_pool_free(m->pool);
   free(m->target), free(m->canvas), free(m->sums), free(m->stale), free(m->shapes), free(m->contrib), free(m->prev_target);
-  free(m->fitted), free(m->unsettled), free(m->block_weights), free(m->spans2), free(m->row_marks), free(m->canvas_before);
+  free(m->fitted), free(m->unsettled), free(m->block_weights), free(m->change_cost), free(m->spans2), free(m->row_marks);
+  free(m->canvas_before);
   free(m->cp.canvas), free(m->cp.err);
   pm_motion_free(m->motion);
   free(m);

@@ -664,3 +664,33 @@ void pm_motion_shape_offset(const PmMotionField *f, const PmSpan *sp, int nspans
   *dx = weighted_median(f->dx, weights, nb, total);
   *dy = weighted_median(f->dy, weights, nb, total);
 }
+
+void pm_motion_unexplained(const PmMotionField *f, const float a[6], const uint8_t *prev, const uint8_t *cur, int w,
+                           int h, float *out, float *tmp) {
+  double det = (double)a[1] * a[5] - (double)a[2] * a[4];
+  if (fabs(det) < 1e-6) det = 1.0; /* never from pm_motion_estimate; a guard for the division */
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++) {
+      /* x = A(p) + d(block of p): undo A, then the residual of the block found there */
+      double X = x - a[0], Y = y - a[3];
+      double px = (a[5] * X - a[2] * Y) / det, py = (-a[4] * X + a[1] * Y) / det;
+      if (px >= 0.0 && py >= 0.0 && px < w && py < h) {
+        int b = ((int)py / f->bs) * f->bw + (int)px / f->bs;
+        px -= f->dx[b], py -= f->dy[b];
+      }
+      int ix = (int)lrint(px), iy = (int)lrint(py);
+      ix = ix < 0 ? 0 : ix >= w ? w - 1 : ix;
+      iy = iy < 0 ? 0 : iy >= h ? h - 1 : iy;
+      const uint8_t *p = prev + ((size_t)iy * w + ix) * 3, *c = cur + ((size_t)y * w + x) * 3;
+      tmp[(size_t)y * w + x] = (float)(abs(p[0] - c[0]) + abs(p[1] - c[1]) + abs(p[2] - c[2])) / 3.0f;
+    }
+  /* an edge that moved by a little more or less than the motion says marks both its sides */
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++) {
+      float most = 0.0f;
+      for (int yy = y > 0 ? y - 1 : 0; yy <= y + 1 && yy < h; yy++)
+        for (int xx = x > 0 ? x - 1 : 0; xx <= x + 1 && xx < w; xx++)
+          most = tmp[(size_t)yy * w + xx] > most ? tmp[(size_t)yy * w + xx] : most;
+      out[(size_t)y * w + x] = most;
+    }
+}

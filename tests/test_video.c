@@ -81,6 +81,7 @@ static int test_motion(void) {
   const int w = 256, h = 144;
   uint8_t *prev = malloc((size_t)w * h * 3), *cur = malloc((size_t)w * h * 3);
   PmMotion *mo = pm_motion_new(w, h);
+  float *unexplained = malloc(sizeof(float) * w * h), *scratch = malloc(sizeof(float) * w * h);
   static const double id[6] = {20, 1, 0, 20, 0, 1};
   view(prev, w, h, id, 0, 1);
   /* The view moves by m (scene = id(m(x))); content at p in prev is at m^-1(p) in cur. */
@@ -103,6 +104,28 @@ static int test_motion(void) {
     double err = corner_error(e, inv, w, h);
     printf("motion %-12s corner error %.3f px\n", cases[i].name, err);
     CHECK(err < 0.15, "%s: estimated map off by %.3f px at a corner", cases[i].name, err);
+    /* what the motion leaves unexplained: little where the picture only moved, all of a patch
+     * painted over it (away from the borders, where content comes into view) */
+    const PmMotionField *f = pm_motion_estimate(mo, prev, cur, e, NULL);
+    for (int y = 60; y < 80; y++)
+      for (int x = 120; x < 140; x++) cur[((size_t)y * w + x) * 3] ^= 0x80;
+    pm_motion_unexplained(f, e, prev, cur, w, h, unexplained, scratch);
+    double moved = 0.0, painted = 1e9;
+    int n = 0;
+    for (int y = 16; y < h - 16; y++)
+      for (int x = 16; x < w - 16; x++) {
+        float u = unexplained[(size_t)y * w + x];
+        if (y >= 58 && y < 82 && x >= 118 && x < 142) {
+          if (y >= 60 && y < 80 && x >= 120 && x < 140) painted = u < painted ? u : painted;
+        } else {
+          moved += u, n++;
+        }
+      }
+    moved /= n;
+    printf("motion %-12s unexplained: %.2f levels where it moved, at least %.1f where painted\n", cases[i].name,
+           moved, painted);
+    CHECK(moved < 2.0, "%s: %.2f levels unexplained where the picture only moved", cases[i].name, moved);
+    CHECK(painted > 30.0, "%s: a painted patch only %.1f levels unexplained", cases[i].name, painted);
   }
   /* the same picture with fresh noise: nothing moved, and nothing may move */
   view(cur, w, h, id, 2, 3);
@@ -146,7 +169,13 @@ static int test_motion(void) {
         still += f->dx[i] == 0.0f && f->dy[i] == 0.0f;
       }
     }
-  printf("motion object: %d of %d inner blocks follow it\n", right, blocks);
+  pm_motion_unexplained(f, e, prev, cur, w, h, unexplained, scratch);
+  double inside = 0.0;
+  for (int y = 44; y < 76; y++)
+    for (int x = 108; x < 132; x++) inside += unexplained[(size_t)y * w + x];
+  inside /= 32 * 24;
+  printf("motion object: %d of %d inner blocks follow it, %.2f levels unexplained on it\n", right, blocks, inside);
+  CHECK(inside < 2.0, "%.2f levels unexplained on an object that only moved", inside);
   CHECK(right >= blocks * 3 / 4, "only %d of %d blocks of the moving object follow it", right, blocks);
   CHECK(e[0] == 0.0f && e[3] == 0.0f, "a small mover moved the whole picture: %g %g", e[0], e[3]);
   int far = 0;
@@ -163,7 +192,7 @@ static int test_motion(void) {
   pm_motion_estimate(tiny, px, px, e, NULL);
   CHECK(e[1] == 1.0f && e[0] == 0.0f, "tiny images");
   pm_motion_free(tiny);
-  free(prev), free(cur);
+  free(prev), free(cur), free(unexplained), free(scratch);
   return 0;
 }
 

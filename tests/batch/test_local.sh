@@ -1,7 +1,7 @@
 #!/bin/bash
 # primitive-batch with local processes: a clip with a scene cut in segments of 1 s, one task
 # killed part-way and the re-run; the joins against a single-segment run (exact at the scene cut,
-# cross-faded elsewhere, within 1.5x the median frame-to-frame change; a hard split is not); frame
+# cross-faded elsewhere, within 2x the median frame-to-frame change; a hard split is not); frame
 # count, duration and audio; an image folder; x264 in MP4; clean-up; bad input.
 #   test_local.sh PRIMITIVE_BATCH SEAMS_PY
 set -u
@@ -58,7 +58,11 @@ check "the faded segments differ from the continuous run (a different warm-start
   [ "$(frames_md5 a.mkv 20 20)" != "$(frames_md5 c.mkv 20 20)" ]
 python3 "$seams" a.mkv --plan a.mkv.batch/plan.json >seams.json
 ratio=$(python3 -c "import json; print(json.load(open('seams.json'))['change']['ratio'])")
-check "faded joins change at most 1.5x the median elsewhere ($ratio)" python3 -c "import sys; sys.exit(not $ratio <= 1.5)"
+# The bound is relative to the rest of the output, which the warm start keeps steadier than it did
+# when the bound was 1.5: median step 1.62 then, 1.03 since a change costs more where the picture
+# only moved, while the worst faded join went from 1.69 to 1.58 (ratios 1.04 and 1.51-1.53; a hard
+# split below: 8.7).
+check "faded joins change at most 2x the median elsewhere ($ratio)" python3 -c "import sys; sys.exit(not $ratio <= 2.0)"
 $batch clip.mp4 -o h.mkv $S --segment-seconds 1 --fade 0 --keep >h.log 2>&1
 python3 "$seams" h.mkv --plan h.mkv.batch/plan.json >hard.json
 hard=$(python3 -c "import json; print(json.load(open('hard.json'))['change']['ratio'])")
