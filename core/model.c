@@ -433,7 +433,7 @@ double pm_model_step(PmModel *m) {
  * clips of docs/benchmarks.md: both warping error and fidelity improve; settled shapes keep the
  * plain refinement, as smaller moves there would show as jitter that pays a little. 12 rather
  * than 4 since changes cost more where the picture only moved (PM_VISIBLE_STEADY): the refits
- * that still pay must find better fits, and the full search runs about a fifth slower for it. */
+ * that still pay must find better fits, and the full search runs 17-30% slower for it. */
 #define PM_DIRTY_REFINE 12
 #define PM_DIRTY_MOVE 0.25f
 
