@@ -669,11 +669,12 @@ void pm_motion_unexplained(const PmMotionField *f, const float a[6], const uint8
                            int h, float *out, float *tmp) {
   double det = (double)a[1] * a[5] - (double)a[2] * a[4];
   if (fabs(det) < 1e-6) det = 1.0; /* never from pm_motion_estimate; a guard for the division */
-  for (int y = 0; y < h; y++)
+  for (int y = 0; y < h; y++) {
+    double Y = y - a[3], a2y = a[2] * Y, a1y = a[1] * Y;
     for (int x = 0; x < w; x++) {
       /* x = A(p) + d(block of p): undo A, then the residual of the block found there */
-      double X = x - a[0], Y = y - a[3];
-      double px = (a[5] * X - a[2] * Y) / det, py = (-a[4] * X + a[1] * Y) / det;
+      double X = x - a[0];
+      double px = (a[5] * X - a2y) / det, py = (-a[4] * X + a1y) / det;
       if (px >= 0.0 && py >= 0.0 && px < w && py < h) {
         int b = ((int)py / f->bs) * f->bw + (int)px / f->bs;
         px -= f->dx[b], py -= f->dy[b];
@@ -684,13 +685,22 @@ void pm_motion_unexplained(const PmMotionField *f, const float a[6], const uint8
       const uint8_t *p = prev + ((size_t)iy * w + ix) * 3, *c = cur + ((size_t)y * w + x) * 3;
       tmp[(size_t)y * w + x] = (float)(abs(p[0] - c[0]) + abs(p[1] - c[1]) + abs(p[2] - c[2])) / 3.0f;
     }
-  /* an edge that moved by a little more or less than the motion says marks both its sides */
-  for (int y = 0; y < h; y++)
+  }
+  /* an edge that moved by a little more or less than the motion says marks both its sides: the
+   * 3 x 3 maximum, down the columns into out, then along each row in place */
+  for (int y = 0; y < h; y++) {
+    const float *up = tmp + (size_t)(y > 0 ? y - 1 : y) * w, *mid = tmp + (size_t)y * w;
+    const float *down = tmp + (size_t)(y + 1 < h ? y + 1 : y) * w;
+    float *o = out + (size_t)y * w;
     for (int x = 0; x < w; x++) {
-      float most = 0.0f;
-      for (int yy = y > 0 ? y - 1 : 0; yy <= y + 1 && yy < h; yy++)
-        for (int xx = x > 0 ? x - 1 : 0; xx <= x + 1 && xx < w; xx++)
-          most = tmp[(size_t)yy * w + xx] > most ? tmp[(size_t)yy * w + xx] : most;
-      out[(size_t)y * w + x] = most;
+      float m = up[x] > mid[x] ? up[x] : mid[x];
+      o[x] = down[x] > m ? down[x] : m;
     }
+    float left = o[0];
+    for (int x = 0; x < w; x++) {
+      float here = o[x], m = left > here ? left : here;
+      if (x + 1 < w && o[x + 1] > m) m = o[x + 1];
+      o[x] = m, left = here;
+    }
+  }
 }

@@ -186,6 +186,31 @@ static int test_motion(void) {
     }
   CHECK(still == far, "%d of %d background blocks moved", far - still, far);
   pm_motion_free(mo);
+  /* with no motion, each output is the 3 x 3 maximum of the pixels' own differences, written
+   * out here, at odd sizes so that every edge and corner has its own neighbourhood */
+  static const int sizes[][2] = {{37, 23}, {1, 5}, {6, 1}, {2, 2}};
+  for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+    int sw = sizes[k][0], sh = sizes[k][1];
+    static float zero[5 * 3]; /* the blocks of the largest size */
+    PmMotionField still_field = {8, (sw + 7) / 8, (sh + 7) / 8, zero, zero};
+    static const float identity[6] = {0, 1, 0, 0, 0, 1};
+    for (int i = 0; i < sw * sh * 3; i++) prev[i] = (uint8_t)pm_rng_int(&r, 256), cur[i] = (uint8_t)pm_rng_int(&r, 256);
+    pm_motion_unexplained(&still_field, identity, prev, cur, sw, sh, unexplained, scratch);
+    int wrong = 0;
+    for (int y = 0; y < sh; y++)
+      for (int x = 0; x < sw; x++) {
+        float most = 0.0f;
+        for (int yy = y - 1; yy <= y + 1; yy++)
+          for (int xx = x - 1; xx <= x + 1; xx++) {
+            if (yy < 0 || yy >= sh || xx < 0 || xx >= sw) continue;
+            const uint8_t *p = prev + ((size_t)yy * sw + xx) * 3, *c = cur + ((size_t)yy * sw + xx) * 3;
+            float d = (float)(abs(p[0] - c[0]) + abs(p[1] - c[1]) + abs(p[2] - c[2])) / 3.0f;
+            most = d > most ? d : most;
+          }
+        wrong += unexplained[(size_t)y * sw + x] != most;
+      }
+    CHECK(wrong == 0, "%dx%d: %d pixels are not the 3x3 maximum of the differences", sw, sh, wrong);
+  }
   /* too small to estimate anything: the identity, no crash */
   PmMotion *tiny = pm_motion_new(3, 2);
   uint8_t px[18] = {0};
