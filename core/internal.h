@@ -142,9 +142,10 @@ void pm_motion_shape_offset(const PmMotionField *f, const PmSpan *sp, int nspans
                             float *dy);
 /* What the motion (a and f from pm_motion_estimate) leaves unexplained of the change from prev to
  * cur (RGB, w x h): per pixel of cur, the mean absolute difference over channels from the pixel
- * of prev it came from, the largest in its 3 x 3 neighbourhood. `tmp` holds w * h floats. */
+ * of prev it came from, the largest in its 3 x 3 neighbourhood. `tmp` holds w * h floats; bands of
+ * rows on the pool. */
 void pm_motion_unexplained(const PmMotionField *f, const float a[6], const uint8_t *prev, const uint8_t *cur, int w,
-                           int h, float *out, float *tmp);
+                           int h, float *out, float *tmp, PmPool *pool);
 
 /* ---- worker pool ---- */
 typedef struct PmPool PmPool;

@@ -718,7 +718,7 @@ static void carry_shapes(PmModel *m) {
   float a[6];
   const PmMotionField *f = pm_motion_estimate(m->motion, m->prev_target, m->target, a, m->pool);
   float *unexplained = m->change_cost + (size_t)m->w * m->h;
-  pm_motion_unexplained(f, a, m->prev_target, m->target, m->w, m->h, unexplained, m->change_cost);
+  pm_motion_unexplained(f, a, m->prev_target, m->target, m->w, m->h, unexplained, m->change_cost, m->pool);
   for (size_t i = 0; i < (size_t)m->w * m->h; i++) {
     float q = unexplained[i] / PM_CHANGE_LEVELS;
     m->change_cost[i] = (float)(PM_VISIBLE_COST + (PM_VISIBLE_STEADY - PM_VISIBLE_COST) / (1.0 + q * q));

@@ -665,11 +665,25 @@ void pm_motion_shape_offset(const PmMotionField *f, const PmSpan *sp, int nspans
   *dy = weighted_median(f->dy, weights, nb, total);
 }
 
-void pm_motion_unexplained(const PmMotionField *f, const float a[6], const uint8_t *prev, const uint8_t *cur, int w,
-                           int h, float *out, float *tmp) {
+typedef struct {
+  const PmMotionField *f;
+  const float *a;
+  const uint8_t *prev, *cur;
+  int w, h;
+  float *out, *tmp;
+} UnexplainedJob;
+
+/* One band of rows: each pixel's difference from where the motion says it came from. */
+static void unexplained_band(void *ctx, int j, int worker) {
+  (void)worker;
+  const UnexplainedJob *job = ctx;
+  const PmMotionField *f = job->f;
+  const float *a = job->a;
+  int w = job->w, h = job->h, ya, yb;
   double det = (double)a[1] * a[5] - (double)a[2] * a[4];
   if (fabs(det) < 1e-6) det = 1.0; /* never from pm_motion_estimate; a guard for the division */
-  for (int y = 0; y < h; y++) {
+  band_rows(j, 0, h, 1, &ya, &yb);
+  for (int y = ya; y < yb; y++) {
     double Y = y - a[3], a2y = a[2] * Y, a1y = a[1] * Y;
     for (int x = 0; x < w; x++) {
       /* x = A(p) + d(block of p): undo A, then the residual of the block found there */
@@ -682,16 +696,23 @@ void pm_motion_unexplained(const PmMotionField *f, const float a[6], const uint8
       int ix = (int)lrint(px), iy = (int)lrint(py);
       ix = ix < 0 ? 0 : ix >= w ? w - 1 : ix;
       iy = iy < 0 ? 0 : iy >= h ? h - 1 : iy;
-      const uint8_t *p = prev + ((size_t)iy * w + ix) * 3, *c = cur + ((size_t)y * w + x) * 3;
-      tmp[(size_t)y * w + x] = (float)(abs(p[0] - c[0]) + abs(p[1] - c[1]) + abs(p[2] - c[2])) / 3.0f;
+      const uint8_t *p = job->prev + ((size_t)iy * w + ix) * 3, *c = job->cur + ((size_t)y * w + x) * 3;
+      job->tmp[(size_t)y * w + x] = (float)(abs(p[0] - c[0]) + abs(p[1] - c[1]) + abs(p[2] - c[2])) / 3.0f;
     }
   }
-  /* an edge that moved by a little more or less than the motion says marks both its sides: the
-   * 3 x 3 maximum, down the columns into out, then along each row in place */
-  for (int y = 0; y < h; y++) {
-    const float *up = tmp + (size_t)(y > 0 ? y - 1 : y) * w, *mid = tmp + (size_t)y * w;
-    const float *down = tmp + (size_t)(y + 1 < h ? y + 1 : y) * w;
-    float *o = out + (size_t)y * w;
+}
+
+/* One band of rows: an edge that moved by a little more or less than the motion says marks both
+ * its sides, so the 3 x 3 maximum, down the columns into out, then along each row in place. */
+static void unexplained_max_band(void *ctx, int j, int worker) {
+  (void)worker;
+  const UnexplainedJob *job = ctx;
+  int w = job->w, h = job->h, ya, yb;
+  band_rows(j, 0, h, 1, &ya, &yb);
+  for (int y = ya; y < yb; y++) {
+    const float *up = job->tmp + (size_t)(y > 0 ? y - 1 : y) * w, *mid = job->tmp + (size_t)y * w;
+    const float *down = job->tmp + (size_t)(y + 1 < h ? y + 1 : y) * w;
+    float *o = job->out + (size_t)y * w;
     for (int x = 0; x < w; x++) {
       float m = up[x] > mid[x] ? up[x] : mid[x];
       o[x] = down[x] > m ? down[x] : m;
@@ -703,4 +724,11 @@ void pm_motion_unexplained(const PmMotionField *f, const float a[6], const uint8
       o[x] = m, left = here;
     }
   }
+}
+
+void pm_motion_unexplained(const PmMotionField *f, const float a[6], const uint8_t *prev, const uint8_t *cur, int w,
+                           int h, float *out, float *tmp, PmPool *pool) {
+  UnexplainedJob job = {f, a, prev, cur, w, h, out, tmp};
+  pm_pool_run(pool, SUM_BANDS, unexplained_band, &job);
+  pm_pool_run(pool, SUM_BANDS, unexplained_max_band, &job); /* reads the bands' neighbours */
 }

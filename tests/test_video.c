@@ -109,7 +109,7 @@ static int test_motion(void) {
     const PmMotionField *f = pm_motion_estimate(mo, prev, cur, e, NULL);
     for (int y = 60; y < 80; y++)
       for (int x = 120; x < 140; x++) cur[((size_t)y * w + x) * 3] ^= 0x80;
-    pm_motion_unexplained(f, e, prev, cur, w, h, unexplained, scratch);
+    pm_motion_unexplained(f, e, prev, cur, w, h, unexplained, scratch, NULL);
     double moved = 0.0, painted = 1e9;
     int n = 0;
     for (int y = 16; y < h - 16; y++)
@@ -169,7 +169,7 @@ static int test_motion(void) {
         still += f->dx[i] == 0.0f && f->dy[i] == 0.0f;
       }
     }
-  pm_motion_unexplained(f, e, prev, cur, w, h, unexplained, scratch);
+  pm_motion_unexplained(f, e, prev, cur, w, h, unexplained, scratch, NULL);
   double inside = 0.0;
   for (int y = 44; y < 76; y++)
     for (int x = 108; x < 132; x++) inside += unexplained[(size_t)y * w + x];
@@ -187,15 +187,17 @@ static int test_motion(void) {
   CHECK(still == far, "%d of %d background blocks moved", far - still, far);
   pm_motion_free(mo);
   /* with no motion, each output is the 3 x 3 maximum of the pixels' own differences, written
-   * out here, at odd sizes so that every edge and corner has its own neighbourhood */
+   * out here, at odd sizes so that every edge and corner has its own neighbourhood; alone and
+   * in bands of rows on a pool of three (a band's maximum reads its neighbours' rows) */
   static const int sizes[][2] = {{37, 23}, {1, 5}, {6, 1}, {2, 2}};
-  for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
-    int sw = sizes[k][0], sh = sizes[k][1];
+  PmPool *three = pm_pool_new(3);
+  for (size_t k = 0; k < 2 * sizeof sizes / sizeof sizes[0]; k++) {
+    int sw = sizes[k / 2][0], sh = sizes[k / 2][1];
     static float zero[5 * 3]; /* the blocks of the largest size */
     PmMotionField still_field = {8, (sw + 7) / 8, (sh + 7) / 8, zero, zero};
     static const float identity[6] = {0, 1, 0, 0, 0, 1};
     for (int i = 0; i < sw * sh * 3; i++) prev[i] = (uint8_t)pm_rng_int(&r, 256), cur[i] = (uint8_t)pm_rng_int(&r, 256);
-    pm_motion_unexplained(&still_field, identity, prev, cur, sw, sh, unexplained, scratch);
+    pm_motion_unexplained(&still_field, identity, prev, cur, sw, sh, unexplained, scratch, k % 2 ? three : NULL);
     int wrong = 0;
     for (int y = 0; y < sh; y++)
       for (int x = 0; x < sw; x++) {
@@ -209,8 +211,10 @@ static int test_motion(void) {
           }
         wrong += unexplained[(size_t)y * sw + x] != most;
       }
-    CHECK(wrong == 0, "%dx%d: %d pixels are not the 3x3 maximum of the differences", sw, sh, wrong);
+    CHECK(wrong == 0, "%dx%d%s: %d pixels are not the 3x3 maximum of the differences", sw, sh,
+          k % 2 ? " on a pool" : "", wrong);
   }
+  pm_pool_free(three);
   /* too small to estimate anything: the identity, no crash */
   PmMotion *tiny = pm_motion_new(3, 2);
   uint8_t px[18] = {0};
