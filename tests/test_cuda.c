@@ -688,7 +688,7 @@ static int bench(int argc, char **argv) {
   if (gpu <= 0) return gpu ? 0 : 77;
   char where[300] = "";
   if (argc > 0) bench_still(argc, argv, where, sizeof where);
-  bench_render();
+  if (!getenv("PM_BENCH_VIDEO_ONLY")) bench_render();
   bench_video();
   printf("(GPU: %s)\n", where[0] ? where : "see above");
   return 0;
