@@ -89,8 +89,10 @@ if [ -x $build/bench/bench_still ]; then
     echo "--- CPU search $args"
     $build/bench/bench_still -runs 3 $args "${images[0]}" | tail -1
   done
-  for run in "1|-climbs 24" "4|-climbs 24" "8|-climbs 24" "16|-climbs 24" "1|-climbs 128" "8|-climbs 128" \
-    "8|-climbs 512" "8|-climbs 2048" "8|-climbs 128 -age 1000" "8|-climbs 512 -age 100"; do
+  # the device runs -climbs C -age A as 4C climbers of age A/3 (core/model.c); "-climbs 6 -age 900"
+  # is its search before that (24 climbers, age 300)
+  for run in "1|-climbs 24" "4|-climbs 24" "8|-climbs 24" "16|-climbs 24" "8|-climbs 6 -age 900" "8|-climbs 32" \
+    "8|-climbs 128" "8|-climbs 512" "8|-climbs 32 -age 3000" "8|-climbs 128 -age 300"; do
     lanes=${run%%|*} args=${run#*|}
     echo "--- GPU $args, $lanes lanes"
     PM_CUDA_LANES=$lanes PM_CUDA_PROFILE=1 $build/bench/bench_still -runs 3 -device cuda $args "${images[0]}" 2>&1 |
