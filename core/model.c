@@ -10,6 +10,7 @@
  * the columns between the leftmost and the rightmost drawing are summed again: past them every
  * sum moves by the same integers. A single shape's error change is summed from its pixels
  * instead: the same integers. */
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -344,8 +345,9 @@ static int push_shape(PmModel *m, const PmShape *s, double contrib) {
 static int device_search(PmModel *m, PmShape *out, double *delta_out) {
   const PmConfig *c = &m->cfg;
   int age = c->max_age / DEVICE_AGE_DIVISOR;
+  int climbers = c->climbs <= INT_MAX / DEVICE_CLIMBS_FACTOR ? c->climbs * DEVICE_CLIMBS_FACTOR : INT_MAX;
   PmSearchView v = {m->w, m->h, m->target, m->canvas, m->err, m->version, c->kind, c->alpha, c->seed,
-                    m->counter++, c->climbs * DEVICE_CLIMBS_FACTOR, c->candidates, age > 0 ? age : 1};
+                    m->counter++, climbers, c->candidates, age > 0 ? age : 1};
   uint64_t evals = 0;
   char err[200];
   if (m->dev_ops->search(m->dev, &v, out, delta_out, &evals, err, sizeof err) == 0) {

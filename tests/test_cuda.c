@@ -597,11 +597,12 @@ static void bench_still(int argc, char **argv, char *where, size_t wlen) {
 static void bench_video(void) {
   static const int cases[][3] = {{1280, 720, 100}, {1920, 1080, 100}, {1920, 1080, 200}, {3840, 2160, 100},
                                  {3840, 2160, 500}};
-  int ncases = getenv("PM_BENCH_SIZES") ? atoi(getenv("PM_BENCH_SIZES")) : 5;
+  int all = (int)(sizeof cases / sizeof cases[0]);
+  int ncases = getenv("PM_BENCH_CASES") ? atoi(getenv("PM_BENCH_CASES")) : all; /* the first N */
   enum { FRAMES = 8 };
   printf("\n%-10s %6s | %9s %9s | %9s %9s | %7s\n", "video", "shapes", "cpu2_cold", "cpu2_fps", "gpu_cold", "gpu_fps",
          "speedup");
-  for (int k = 0; k < ncases && k < 5; k++) {
+  for (int k = 0; k < ncases && k < all; k++) {
     int w = cases[k][0], h = cases[k][1], shapes = cases[k][2];
     Image big = test_picture(w + FRAMES * 8, h);
     uint8_t *out = malloc((size_t)w * h * 3);
